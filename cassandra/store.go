@@ -1,0 +1,206 @@
+package cassandra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strings"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/tally-db/tally/pgerr"
+)
+
+// Stmt is one CQL statement with its bound values. Timestamp, when not 0, is
+// the write timestamp in microseconds (sent as the protocol's default
+// timestamp, so a retried write carries the same one).
+type Stmt struct {
+	CQL       string
+	Args      []any
+	Timestamp int64
+}
+
+func (s Stmt) String() string {
+	if s.Timestamp != 0 {
+		return fmt.Sprintf("%s %v @%d", s.CQL, s.Args, s.Timestamp)
+	}
+	return fmt.Sprintf("%s %v", s.CQL, s.Args)
+}
+
+// Config is how to reach Cassandra.
+type Config struct {
+	Hosts            []string      // host or host:port
+	ReadConsistency  string        // e.g. "QUORUM"
+	WriteConsistency string        // e.g. "QUORUM"
+	Timeout          time.Duration // per request
+	ConnectTimeout   time.Duration
+}
+
+// Store runs CQL against one Cassandra cluster.
+type Store struct {
+	session *gocql.Session
+	read    gocql.Consistency
+	write   gocql.Consistency
+	log     *slog.Logger
+}
+
+// Open connects to the cluster.
+func Open(cfg Config, log *slog.Logger) (*Store, error) {
+	read, err := parseConsistency(cfg.ReadConsistency)
+	if err != nil {
+		return nil, err
+	}
+	write, err := parseConsistency(cfg.WriteConsistency)
+	if err != nil {
+		return nil, err
+	}
+	cluster := gocql.NewCluster(cfg.Hosts...)
+	cluster.Timeout = orDefault(cfg.Timeout, 5*time.Second)
+	cluster.ConnectTimeout = orDefault(cfg.ConnectTimeout, 5*time.Second)
+	cluster.PoolConfig.HostSelectionPolicy = gocql.TokenAwareHostPolicy(gocql.RoundRobinHostPolicy())
+	cluster.RetryPolicy = &gocql.SimpleRetryPolicy{NumRetries: 3}
+	cluster.Consistency = read
+	session, err := cluster.CreateSession()
+	if err != nil {
+		return nil, fmt.Errorf("cassandra: connect %v: %w", cfg.Hosts, err)
+	}
+	return &Store{session: session, read: read, write: write, log: log}, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+func parseConsistency(s string) (gocql.Consistency, error) {
+	if s == "" {
+		return gocql.Quorum, nil
+	}
+	c, err := gocql.ParseConsistencyWrapper(strings.ToUpper(s))
+	if err != nil {
+		return 0, fmt.Errorf("cassandra: consistency %q: %w", s, err)
+	}
+	return c, nil
+}
+
+// Close closes the session.
+func (s *Store) Close() { s.session.Close() }
+
+// Exec runs one write. Writes tally sends are idempotent by construction, so
+// the driver may retry them.
+func (s *Store) Exec(ctx context.Context, st Stmt) error {
+	q := s.session.Query(st.CQL, st.Args...).Consistency(s.write).Idempotent(true)
+	if st.Timestamp != 0 {
+		q = q.WithTimestamp(st.Timestamp)
+	}
+	if err := q.ExecContext(ctx); err != nil {
+		return classify(err, "write")
+	}
+	return nil
+}
+
+// Batch runs statements in one logged batch: all or nothing. The batch's
+// timestamp is the first statement's Timestamp.
+func (s *Store) Batch(ctx context.Context, sts []Stmt) error {
+	if len(sts) == 0 {
+		return nil
+	}
+	if len(sts) == 1 {
+		return s.Exec(ctx, sts[0])
+	}
+	b := s.session.Batch(gocql.LoggedBatch).Consistency(s.write)
+	for _, st := range sts {
+		b = b.Query(st.CQL, st.Args...)
+	}
+	if sts[0].Timestamp != 0 {
+		b = b.WithTimestamp(sts[0].Timestamp)
+	}
+	for i := range b.Entries {
+		b.Entries[i].Idempotent = true
+	}
+	if err := b.ExecContext(ctx); err != nil {
+		return classify(err, "batch")
+	}
+	return nil
+}
+
+// Query runs a read and returns every row; NULL cells are nil and values are
+// plain Go values (int64, float64, bool, string, []byte, [16]byte,
+// time.Time, *inf.Dec).
+func (s *Store) Query(ctx context.Context, st Stmt) ([][]any, error) {
+	iter := s.session.Query(st.CQL, st.Args...).Consistency(s.read).Idempotent(true).IterContext(ctx)
+	cols := iter.Columns()
+	dest := make([]any, len(cols))
+	for i, c := range cols {
+		dest[i] = reflect.New(reflect.PointerTo(reflect.TypeOf(c.TypeInfo.Zero()))).Interface()
+	}
+	var rows [][]any
+	for iter.Scan(dest...) {
+		row := make([]any, len(cols))
+		for i, d := range dest {
+			p := reflect.ValueOf(d).Elem() // *T
+			if !p.IsNil() {
+				row[i] = plain(p.Elem().Interface())
+				p.Set(reflect.Zero(p.Type()))
+			}
+		}
+		rows = append(rows, row)
+	}
+	if err := iter.Close(); err != nil {
+		return nil, classify(err, "read")
+	}
+	return rows, nil
+}
+
+// plain turns driver types into the plain Go values tally uses.
+func plain(v any) any {
+	if u, ok := v.(gocql.UUID); ok {
+		return [16]byte(u)
+	}
+	return v
+}
+
+// CAS runs a lightweight transaction (used only for catalog rows, never
+// mixed with plain writes on the same cells) and reports whether it applied.
+func (s *Store) CAS(ctx context.Context, st Stmt) (bool, error) {
+	q := s.session.Query(st.CQL, st.Args...).Consistency(s.write).SerialConsistency(gocql.Serial)
+	m := map[string]any{}
+	applied, err := q.MapScanCASContext(ctx, m)
+	if err != nil {
+		return false, classify(err, "lightweight transaction")
+	}
+	return applied, nil
+}
+
+// Schema runs a schema change and waits until every node agrees on it.
+func (s *Store) Schema(ctx context.Context, cql string) error {
+	if err := s.session.Query(cql).Consistency(gocql.One).ExecContext(ctx); err != nil {
+		return classify(err, "schema change")
+	}
+	if err := s.session.AwaitSchemaAgreement(ctx); err != nil {
+		return classify(err, "schema agreement")
+	}
+	return nil
+}
+
+// classify maps a driver error to a SQLSTATE: a write whose outcome can't be
+// known is 08007, an unreachable cluster 08006, anything else XX000.
+func classify(err error, what string) error {
+	var wt *gocql.RequestErrWriteTimeout
+	var unavailable *gocql.RequestErrUnavailable
+	switch {
+	case errors.As(err, &wt):
+		return pgerr.Wrap(err, pgerr.TransactionResolutionUnknown,
+			"cassandra %s timed out: the write may or may not have been applied", what)
+	case errors.Is(err, context.Canceled):
+		return pgerr.Wrap(err, pgerr.QueryCanceled, "canceling statement due to user request")
+	case errors.As(err, &unavailable), errors.Is(err, gocql.ErrNoConnections), errors.Is(err, gocql.ErrUnavailable):
+		return pgerr.Wrap(err, "08006", "cassandra %s failed: not enough replicas available", what)
+	}
+	return pgerr.Wrap(err, pgerr.InternalError, "cassandra %s failed", what)
+}

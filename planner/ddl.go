@@ -1,0 +1,183 @@
+package planner
+
+import (
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/tally-db/tally/catalog"
+	"github.com/tally-db/tally/pgerr"
+	"github.com/tally-db/tally/rewrite"
+	"github.com/tally-db/tally/sqltypes"
+)
+
+// createTable plans CREATE TABLE.
+func (p *planCtx) createTable(cs *pg_query.CreateStmt) (rewrite.Op, error) {
+	rv := cs.Relation
+	if err := p.checkSchema(rv); err != nil {
+		return nil, err
+	}
+	switch {
+	case rv.Relpersistence == "t":
+		return nil, unsupported("temporary tables")
+	case len(cs.InhRelations) > 0 || cs.Partspec != nil || cs.Partbound != nil:
+		return nil, unsupported("inheritance and partitioned tables")
+	case cs.OfTypename != nil:
+		return nil, unsupported("typed tables")
+	}
+	t := &catalog.Table{Name: rv.Relname}
+	var key []string
+	for _, elt := range cs.TableElts {
+		switch {
+		case elt.GetColumnDef() != nil:
+			c, isKey, err := p.column(t, elt.GetColumnDef())
+			if err != nil {
+				return nil, err
+			}
+			if isKey {
+				if key != nil {
+					return nil, pgerr.New(pgerr.InvalidTableDefinition, "multiple primary keys for table %q are not allowed", t.Name)
+				}
+				key = []string{c.Name}
+			}
+		case elt.GetConstraint() != nil:
+			con := elt.GetConstraint()
+			if con.Contype != pg_query.ConstrType_CONSTR_PRIMARY {
+				return nil, unsupported("%s constraints", constraintName(con.Contype))
+			}
+			if key != nil {
+				return nil, pgerr.New(pgerr.InvalidTableDefinition, "multiple primary keys for table %q are not allowed", t.Name)
+			}
+			for _, k := range con.Keys {
+				key = append(key, k.GetString_().GetSval())
+			}
+		default:
+			return nil, unsupported("LIKE in CREATE TABLE")
+		}
+	}
+	if key == nil {
+		return nil, unsupported("tables without a PRIMARY KEY: rows are found by their key").
+			WithHint("Add PRIMARY KEY (...) to the table definition.")
+	}
+	seen := map[string]bool{}
+	for _, name := range key {
+		c := t.Column(name)
+		if c == nil {
+			return nil, pgerr.New(pgerr.UndefinedColumn, "column %q named in key does not exist", name)
+		}
+		if seen[name] {
+			return nil, pgerr.New(pgerr.DuplicateColumn, "column %q appears twice in primary key constraint", name)
+		}
+		seen[name] = true
+		c.NotNull = true
+		t.PrimaryKey = append(t.PrimaryKey, c.Num-1)
+	}
+	return &rewrite.CreateTable{Table: t, IfNotExists: cs.IfNotExists}, nil
+}
+
+// column adds a column definition to t and reports whether it declared
+// itself the primary key.
+func (p *planCtx) column(t *catalog.Table, cd *pg_query.ColumnDef) (*catalog.Column, bool, error) {
+	if t.Column(cd.Colname) != nil {
+		return nil, false, pgerr.New(pgerr.DuplicateColumn, "column %q specified more than once", cd.Colname)
+	}
+	oid, typmod, err := typeOf(cd.TypeName)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, ok := catalog.CQLType(oid); !ok {
+		return nil, false, unsupported("columns of type %s", typeName(oid))
+	}
+	c := &catalog.Column{Name: cd.Colname, Type: oid, TypMod: typmod, NotNull: cd.IsNotNull, Num: len(t.Columns) + 1}
+	isKey := false
+	for _, n := range cd.Constraints {
+		con := n.GetConstraint()
+		switch con.Contype {
+		case pg_query.ConstrType_CONSTR_NOTNULL:
+			c.NotNull = true
+		case pg_query.ConstrType_CONSTR_NULL:
+		case pg_query.ConstrType_CONSTR_PRIMARY:
+			isKey = true
+		case pg_query.ConstrType_CONSTR_DEFAULT:
+			if c.Default, err = p.defaultOf(c, con.RawExpr); err != nil {
+				return nil, false, err
+			}
+		default:
+			return nil, false, unsupported("%s constraints", constraintName(con.Contype))
+		}
+	}
+	t.Columns = append(t.Columns, c)
+	return c, isKey, nil
+}
+
+// defaultOf plans a DEFAULT: a constant, or a function tally evaluates per row.
+func (p *planCtx) defaultOf(c *catalog.Column, n *pg_query.Node) (*catalog.Default, error) {
+	e, err := p.expr(n, nil, c.Type)
+	if err != nil {
+		return nil, err
+	}
+	if f, ok := e.(*rewrite.Func); ok {
+		if _, ok := catalog.DefaultFuncs[f.Name]; ok {
+			return &catalog.Default{Func: f.Name}, nil
+		}
+	}
+	e, err = coerce(e, c.Type, true)
+	if err != nil {
+		return nil, err
+	}
+	k, ok := e.(*rewrite.Const)
+	if !ok {
+		return nil, unsupported("DEFAULT expressions other than constants, now(), current_date and gen_random_uuid()")
+	}
+	if k.Value == nil {
+		return nil, nil
+	}
+	txt, err := sqltypes.AppendText(nil, c.Type, k.Value)
+	if err != nil {
+		return nil, err
+	}
+	s := string(txt)
+	return &catalog.Default{Const: &s}, nil
+}
+
+func constraintName(t pg_query.ConstrType) string {
+	return map[pg_query.ConstrType]string{
+		pg_query.ConstrType_CONSTR_CHECK: "CHECK", pg_query.ConstrType_CONSTR_UNIQUE: "UNIQUE",
+		pg_query.ConstrType_CONSTR_FOREIGN: "FOREIGN KEY", pg_query.ConstrType_CONSTR_EXCLUSION: "EXCLUDE",
+		pg_query.ConstrType_CONSTR_IDENTITY: "GENERATED AS IDENTITY", pg_query.ConstrType_CONSTR_GENERATED: "GENERATED",
+	}[t]
+}
+
+// dropTable plans DROP TABLE.
+func (p *planCtx) dropTable(ds *pg_query.DropStmt) (rewrite.Op, error) {
+	if ds.RemoveType != pg_query.ObjectType_OBJECT_TABLE {
+		return nil, unsupported("DROP %s", ds.RemoveType.String()[len("OBJECT_"):])
+	}
+	op := &rewrite.DropTable{IfExists: ds.MissingOk}
+	for _, obj := range ds.Objects {
+		var parts []string
+		for _, it := range obj.GetList().GetItems() {
+			parts = append(parts, it.GetString_().GetSval())
+		}
+		rv := &pg_query.RangeVar{Relname: parts[len(parts)-1]}
+		if len(parts) > 1 {
+			rv.Schemaname = parts[len(parts)-2]
+		}
+		if err := p.checkSchema(rv); err != nil {
+			return nil, err
+		}
+		op.Names = append(op.Names, rv.Relname)
+	}
+	return op, nil
+}
+
+// truncate plans TRUNCATE.
+func (p *planCtx) truncate(ts *pg_query.TruncateStmt) (rewrite.Op, error) {
+	op := &rewrite.Truncate{}
+	for _, n := range ts.Relations {
+		t, err := p.table(n.GetRangeVar())
+		if err != nil {
+			return nil, err
+		}
+		op.Tables = append(op.Tables, t)
+	}
+	return op, nil
+}

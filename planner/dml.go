@@ -1,0 +1,231 @@
+package planner
+
+import (
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/tally-db/tally/catalog"
+	"github.com/tally-db/tally/pgerr"
+	"github.com/tally-db/tally/rewrite"
+	"github.com/tally-db/tally/sqltypes"
+)
+
+// insert plans INSERT ... VALUES [RETURNING].
+func (p *planCtx) insert(is *pg_query.InsertStmt) (rewrite.Op, []Field, error) {
+	if is.WithClause != nil {
+		return nil, nil, unsupported("WITH")
+	}
+	if is.OnConflictClause != nil {
+		return nil, nil, unsupported("INSERT ... ON CONFLICT")
+	}
+	t, err := p.table(is.Relation)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := newScope(t, is.Relation)
+	cols := t.Columns
+	if len(is.Cols) > 0 {
+		cols = nil
+		seen := map[string]bool{}
+		for _, n := range is.Cols {
+			rt := n.GetResTarget()
+			c := t.Column(rt.Name)
+			if c == nil {
+				return nil, nil, pgerr.New(pgerr.UndefinedColumn, "column %q of relation %q does not exist", rt.Name, t.Name)
+			}
+			if seen[rt.Name] {
+				return nil, nil, pgerr.New(pgerr.DuplicateColumn, "column %q specified more than once", rt.Name)
+			}
+			if len(rt.Indirection) > 0 {
+				return nil, nil, unsupported("assignment to subfields or array elements")
+			}
+			seen[rt.Name] = true
+			cols = append(cols, c)
+		}
+	}
+	var lists []*pg_query.Node
+	switch sel := is.SelectStmt.GetSelectStmt(); {
+	case is.SelectStmt == nil: // DEFAULT VALUES
+		lists = []*pg_query.Node{{Node: &pg_query.Node_List{List: &pg_query.List{}}}}
+		cols = nil
+	case sel != nil && sel.ValuesLists != nil:
+		lists = sel.ValuesLists
+	default:
+		return nil, nil, unsupported("INSERT ... SELECT")
+	}
+	op := &rewrite.Insert{Table: t}
+	for _, l := range lists {
+		items := l.GetList().GetItems()
+		if len(items) > len(cols) {
+			return nil, nil, pgerr.New(pgerr.SyntaxError, "INSERT has more expressions than target columns")
+		}
+		if len(items) < len(cols) {
+			return nil, nil, pgerr.New(pgerr.SyntaxError, "INSERT has more target columns than expressions")
+		}
+		row := make([]rewrite.Expr, len(t.Columns))
+		for i, it := range items {
+			if it.GetSetToDefault() != nil {
+				continue
+			}
+			if row[cols[i].Num-1], err = p.assign(t, cols[i], it, nil); err != nil {
+				return nil, nil, err
+			}
+		}
+		op.Rows = append(op.Rows, row)
+	}
+	var fields []Field
+	if is.ReturningList != nil {
+		if op.Returning, fields, err = p.targets(is.ReturningList, sc); err != nil {
+			return nil, nil, err
+		}
+	}
+	return op, fields, nil
+}
+
+// assign plans a value stored into column c: typed by the column, with
+// Postgres' assignment conversions and varchar(n) check.
+func (p *planCtx) assign(t *catalog.Table, c *catalog.Column, n *pg_query.Node, sc *scope) (rewrite.Expr, error) {
+	e, err := p.expr(n, sc, c.Type)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := coerce(e, c.Type, true)
+	if err != nil {
+		if pe := pgerr.As(err); pe != nil && pe.Code == pgerr.DatatypeMismatch {
+			return nil, pgerr.New(pgerr.DatatypeMismatch, "column %q is of type %s but expression is of type %s", c.Name, typeName(c.Type), typeName(e.Type())).
+				WithHint("You will need to rewrite or cast the expression.")
+		}
+		return nil, err
+	}
+	if (c.Type == sqltypes.Varchar || c.Type == sqltypes.Bpchar) && c.TypMod > 4 {
+		conv = &rewrite.CheckLength{Arg: conv, Max: int(c.TypMod - 4)}
+	}
+	return conv, nil
+}
+
+// update plans UPDATE ... SET ... WHERE <key> [RETURNING].
+func (p *planCtx) update(us *pg_query.UpdateStmt) (rewrite.Op, []Field, error) {
+	if us.WithClause != nil || len(us.FromClause) > 0 {
+		return nil, nil, unsupported("UPDATE with WITH or FROM")
+	}
+	t, err := p.table(us.Relation)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := newScope(t, us.Relation)
+	op := &rewrite.Update{Table: t}
+	seen := map[string]bool{}
+	for _, n := range us.TargetList {
+		rt := n.GetResTarget()
+		c := t.Column(rt.Name)
+		switch {
+		case c == nil:
+			return nil, nil, pgerr.New(pgerr.UndefinedColumn, "column %q of relation %q does not exist", rt.Name, t.Name)
+		case seen[rt.Name]:
+			return nil, nil, pgerr.New(pgerr.SyntaxError, "multiple assignments to same column %q", rt.Name)
+		case len(rt.Indirection) > 0:
+			return nil, nil, unsupported("assignment to subfields or array elements")
+		case t.IsKey(c):
+			return nil, nil, unsupported("updating primary key column %q: DELETE and INSERT the row instead", c.Name)
+		}
+		seen[rt.Name] = true
+		delta, isInc, err := p.increment(t, c, rt.Val, sc)
+		if err != nil {
+			return nil, nil, err
+		}
+		if isInc {
+			op.Adds = append(op.Adds, rewrite.Assign{Col: c, Expr: delta})
+			continue
+		}
+		if readsColumns(rt.Val) {
+			return nil, nil, unsupported("SET %s = <expression reading columns>: only %s = %s + n and %s = %s - n read the row", c.Name, c.Name, c.Name, c.Name, c.Name)
+		}
+		e, err := p.assign(t, c, rt.Val, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		op.Sets = append(op.Sets, rewrite.Assign{Col: c, Expr: e})
+	}
+	if op.Keys, op.Filter, err = p.where(us.WhereClause, sc, "UPDATE"); err != nil {
+		return nil, nil, err
+	}
+	var fields []Field
+	if us.ReturningList != nil {
+		if op.Returning, fields, err = p.targets(us.ReturningList, sc); err != nil {
+			return nil, nil, err
+		}
+	}
+	return op, fields, nil
+}
+
+// delete plans DELETE FROM ... WHERE <key> [RETURNING].
+func (p *planCtx) delete(ds *pg_query.DeleteStmt) (rewrite.Op, []Field, error) {
+	if ds.WithClause != nil || len(ds.UsingClause) > 0 {
+		return nil, nil, unsupported("DELETE with WITH or USING")
+	}
+	t, err := p.table(ds.Relation)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := newScope(t, ds.Relation)
+	op := &rewrite.Delete{Table: t}
+	if op.Keys, op.Filter, err = p.where(ds.WhereClause, sc, "DELETE"); err != nil {
+		return nil, nil, err
+	}
+	var fields []Field
+	if ds.ReturningList != nil {
+		if op.Returning, fields, err = p.targets(ds.ReturningList, sc); err != nil {
+			return nil, nil, err
+		}
+	}
+	return op, fields, nil
+}
+
+// selectStmt plans SELECT <targets> [FROM t WHERE <key> [AND filter]].
+func (p *planCtx) selectStmt(ss *pg_query.SelectStmt) (rewrite.Op, []Field, error) {
+	switch {
+	case ss.Op != pg_query.SetOperation_SETOP_NONE:
+		return nil, nil, unsupported("UNION, INTERSECT and EXCEPT")
+	case ss.ValuesLists != nil:
+		return nil, nil, unsupported("VALUES lists as queries")
+	case ss.WithClause != nil:
+		return nil, nil, unsupported("WITH")
+	case ss.IntoClause != nil:
+		return nil, nil, unsupported("SELECT INTO")
+	case ss.DistinctClause != nil, ss.GroupClause != nil, ss.HavingClause != nil, ss.WindowClause != nil:
+		return nil, nil, unsupported("DISTINCT, GROUP BY, HAVING and window functions")
+	case ss.SortClause != nil, ss.LimitCount != nil, ss.LimitOffset != nil:
+		return nil, nil, unsupported("ORDER BY, LIMIT and OFFSET")
+	case ss.LockingClause != nil:
+		return nil, nil, unsupported("FOR UPDATE/SHARE")
+	case len(ss.FromClause) > 1:
+		return nil, nil, unsupported("joins")
+	}
+	if len(ss.FromClause) == 0 {
+		if ss.WhereClause != nil {
+			return nil, nil, unsupported("WHERE without FROM")
+		}
+		exprs, fields, err := p.targets(ss.TargetList, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &rewrite.Values{Targets: exprs}, fields, nil
+	}
+	rv := ss.FromClause[0].GetRangeVar()
+	if rv == nil {
+		return nil, nil, unsupported("joins and subqueries in FROM")
+	}
+	t, err := p.table(rv)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := newScope(t, rv)
+	op := &rewrite.Select{Table: t}
+	var fields []Field
+	if op.Targets, fields, err = p.targets(ss.TargetList, sc); err != nil {
+		return nil, nil, err
+	}
+	if op.Keys, op.Filter, err = p.where(ss.WhereClause, sc, "SELECT"); err != nil {
+		return nil, nil, err
+	}
+	return op, fields, nil
+}

@@ -1,0 +1,62 @@
+package planner
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/tally-db/tally/rewrite"
+)
+
+// Config is what the planner needs to know of the deployment.
+type Config struct {
+	// ServerVersion is reported by version() and SHOW server_version.
+	ServerVersion string
+	// Replication is the CQL replication map for keyspaces tally creates.
+	Replication string
+	// Shards is how many delta partitions new tables spread each row over.
+	Shards int
+	// CatalogTTL is how long a cached table definition is trusted.
+	CatalogTTL time.Duration
+}
+
+// Engine plans and runs SQL for many sessions over one store.
+type Engine struct {
+	cfg     Config
+	store   rewrite.Store
+	clock   *rewrite.Clock
+	catalog *rewrite.Catalog
+	log     *slog.Logger
+}
+
+// NewEngine returns an engine over store.
+func NewEngine(cfg Config, store rewrite.Store, log *slog.Logger) *Engine {
+	if cfg.CatalogTTL <= 0 {
+		cfg.CatalogTTL = time.Second
+	}
+	if cfg.Shards < 1 {
+		cfg.Shards = 1
+	}
+	return &Engine{cfg: cfg, store: store, clock: rewrite.NewClock(), catalog: rewrite.NewCatalog(cfg.CatalogTTL), log: log}
+}
+
+// NewSession starts the session of one client on database (its keyspace).
+func (e *Engine) NewSession(_ context.Context, database, user string, params map[string]string) *Session {
+	info := &rewrite.SessionInfo{Database: database, User: user, Version: e.cfg.ServerVersion}
+	s := &Session{
+		env: &rewrite.Env{
+			Store: e.store, Clock: e.clock, Catalog: e.catalog, Keyspace: database,
+			Info: info, Log: e.log.With("db", database, "user", user),
+			Replication: e.cfg.Replication, Shards: e.cfg.Shards,
+		},
+		settings: defaultSettings(e.cfg.ServerVersion),
+		changed:  map[string]string{},
+		tx:       TxIdle,
+	}
+	for k, v := range params {
+		if _, ok := s.settings[k]; ok {
+			s.settings[k] = v
+		}
+	}
+	return s
+}

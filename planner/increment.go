@@ -1,0 +1,86 @@
+package planner
+
+import (
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/tally-db/tally/catalog"
+	"github.com/tally-db/tally/rewrite"
+	"github.com/tally-db/tally/sqltypes"
+)
+
+// term is one signed operand of a chain of + and -.
+type term struct {
+	neg  bool
+	node *pg_query.Node
+}
+
+// terms flattens a chain of + and - (parentheses are already gone).
+func terms(n *pg_query.Node, neg bool) []term {
+	a := n.GetAExpr()
+	if a == nil || a.Kind != pg_query.A_Expr_Kind_AEXPR_OP {
+		return []term{{neg, n}}
+	}
+	switch op := opName(a); {
+	case op == "+" && a.Lexpr != nil:
+		return append(terms(a.Lexpr, neg), terms(a.Rexpr, neg)...)
+	case op == "-" && a.Lexpr != nil:
+		return append(terms(a.Lexpr, neg), terms(a.Rexpr, !neg)...)
+	case op == "-":
+		return terms(a.Rexpr, !neg)
+	}
+	return []term{{neg, n}}
+}
+
+// increment recognises an increment of counter c — `c + n`, `n + c`,
+// `c - n`, `t.c + $1`, `c + 1 + 2` — where the other terms are integers
+// that read no column. It returns the signed delta.
+func (p *planCtx) increment(t *catalog.Table, c *catalog.Column, n *pg_query.Node, sc *scope) (rewrite.Expr, bool, error) {
+	if !t.IsCounter(c) {
+		return nil, false, nil
+	}
+	var self int
+	var rest []term
+	for _, tm := range terms(n, false) {
+		if cr := tm.node.GetColumnRef(); cr != nil && !isStar(cr) {
+			ref, err := sc.column(nameParts(cr))
+			if err != nil {
+				return nil, false, err
+			}
+			if ref == c && !tm.neg {
+				self++
+				continue
+			}
+			return nil, false, nil
+		}
+		if readsColumns(tm.node) {
+			return nil, false, nil
+		}
+		rest = append(rest, tm)
+	}
+	if self != 1 {
+		return nil, false, nil
+	}
+	var delta rewrite.Expr = &rewrite.Const{Value: int64(0), Typ: sqltypes.Int8}
+	for _, tm := range rest {
+		e, err := p.expr(tm.node, nil, c.Type)
+		if err != nil {
+			return nil, false, err
+		}
+		if !sqltypes.IsInteger(e.Type()) && e.Type() != sqltypes.Unknown {
+			return nil, false, unsupported("adding a %s to integer column %q: increments must be integers", typeName(e.Type()), c.Name)
+		}
+		if e, err = coerce(e, sqltypes.Int8, true); err != nil {
+			return nil, false, err
+		}
+		op := "+"
+		if tm.neg {
+			op = "-"
+		}
+		if k, ok := delta.(*rewrite.Const); ok && k.Value == int64(0) && op == "+" {
+			delta = e
+			continue
+		}
+		delta = &rewrite.BinOp{Op: op, L: delta, R: e, Typ: sqltypes.Int8}
+	}
+	return delta, true, nil
+}

@@ -1,0 +1,137 @@
+package planner
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/tally-db/tally/pgerr"
+	"github.com/tally-db/tally/rewrite"
+	"github.com/tally-db/tally/sqltypes"
+)
+
+// defaultSettings are the settings SHOW knows, with Postgres' defaults.
+func defaultSettings(version string) map[string]string {
+	return map[string]string{
+		"server_version": version, "server_encoding": "UTF8", "client_encoding": "UTF8",
+		"datestyle": "ISO, MDY", "timezone": "UTC", "intervalstyle": "postgres",
+		"integer_datetimes": "on", "standard_conforming_strings": "on", "application_name": "",
+		"search_path": `"$user", public`, "transaction_isolation": "read committed",
+		"default_transaction_isolation": "read committed", "statement_timeout": "0",
+		"lock_timeout": "0", "extra_float_digits": "1", "max_identifier_length": "63",
+	}
+}
+
+// reported are the settings a client is told about when they change.
+var reported = map[string]string{
+	"application_name": "application_name", "timezone": "TimeZone", "datestyle": "DateStyle",
+	"client_encoding": "client_encoding", "intervalstyle": "IntervalStyle",
+}
+
+// set plans SET / RESET.
+func (p *planCtx) set(vs *pg_query.VariableSetStmt) (rewrite.Op, error) {
+	name := strings.ToLower(vs.Name)
+	switch vs.Kind {
+	case pg_query.VariableSetKind_VAR_SET_VALUE, pg_query.VariableSetKind_VAR_SET_CURRENT, pg_query.VariableSetKind_VAR_SET_DEFAULT, pg_query.VariableSetKind_VAR_RESET:
+	case pg_query.VariableSetKind_VAR_RESET_ALL:
+		return &sessionOp{desc: "ResetAll", tag: "RESET", sess: p.sess, run: func(s *Session) ([][]any, error) {
+			s.settings = defaultSettings(s.settings["server_version"])
+			return nil, nil
+		}}, nil
+	default: // SET TRANSACTION, SET SESSION CHARACTERISTICS ...
+		return nil, unsupported("SET %s", strings.ToUpper(strings.TrimPrefix(name, "transaction_")))
+	}
+	var parts []string
+	for _, a := range vs.Args {
+		c := a.GetAConst()
+		if c == nil {
+			return nil, unsupported("SET %s to an expression", name)
+		}
+		switch v := c.Val.(type) {
+		case *pg_query.A_Const_Sval:
+			parts = append(parts, v.Sval.Sval)
+		case *pg_query.A_Const_Ival:
+			parts = append(parts, strconv.Itoa(int(v.Ival.Ival)))
+		case *pg_query.A_Const_Fval:
+			parts = append(parts, v.Fval.Fval)
+		case *pg_query.A_Const_Boolval:
+			parts = append(parts, map[bool]string{true: "on", false: "off"}[v.Boolval.Boolval])
+		}
+	}
+	value := strings.Join(parts, ", ")
+	tag := "SET"
+	if vs.Kind == pg_query.VariableSetKind_VAR_RESET {
+		tag = "RESET"
+	}
+	reset := vs.Kind != pg_query.VariableSetKind_VAR_SET_VALUE
+	return &sessionOp{desc: "Set " + name + "=" + value, tag: tag, sess: p.sess, run: func(s *Session) ([][]any, error) {
+		def, known := defaultSettings(s.settings["server_version"])[name]
+		if !known && !strings.Contains(name, ".") {
+			return nil, pgerr.New(pgerr.UndefinedObject, "unrecognized configuration parameter %q", name)
+		}
+		v := value
+		if reset {
+			v = def
+		}
+		if name == "timezone" && !isUTC(v) {
+			return nil, pgerr.Unsupported("tally runs in UTC only; TimeZone %q is not supported", v)
+		}
+		if name == "client_encoding" && !strings.EqualFold(strings.ReplaceAll(v, "-", ""), "utf8") {
+			return nil, pgerr.Unsupported("client_encoding %q: tally speaks UTF8 only", v)
+		}
+		s.settings[name] = v
+		if r, ok := reported[name]; ok {
+			s.changed[r] = v
+		}
+		return nil, nil
+	}}, nil
+}
+
+func isUTC(v string) bool {
+	switch strings.ToUpper(v) {
+	case "UTC", "ETC/UTC", "GMT", "Z", "ZULU", "UCT", "0", "+00", "+00:00":
+		return true
+	}
+	return false
+}
+
+// show plans SHOW name.
+func (p *planCtx) show(vs *pg_query.VariableShowStmt) (rewrite.Op, []Field, error) {
+	name := strings.ToLower(vs.Name)
+	if name == "all" {
+		return nil, nil, unsupported("SHOW ALL")
+	}
+	if name == "transaction isolation level" {
+		name = "transaction_isolation"
+	}
+	fields := fieldsOf([]string{name}, []rewrite.Expr{&rewrite.Const{Typ: sqltypes.Text}}, []int32{-1})
+	op := &sessionOp{desc: "Show " + name, tag: "SHOW", sess: p.sess, run: func(s *Session) ([][]any, error) {
+		v, ok := s.settings[name]
+		if !ok {
+			return nil, pgerr.New(pgerr.UndefinedObject, "unrecognized configuration parameter %q", name)
+		}
+		return [][]any{{v}}, nil
+	}}
+	return op, fields, nil
+}
+
+// sessionOp is a statement that changes or reads the session, not the data.
+type sessionOp struct {
+	desc string
+	tag  string
+	run  func(s *Session) ([][]any, error)
+	sess *Session
+}
+
+func (o *sessionOp) String() string { return o.desc }
+
+// Execute runs it against the session the env belongs to.
+func (o *sessionOp) Execute(context.Context, *rewrite.Env, []any) (*rewrite.Result, error) {
+	rows, err := o.run(o.sess)
+	if err != nil {
+		return nil, err
+	}
+	return &rewrite.Result{Tag: o.tag, Rows: rows}, nil
+}

@@ -1,0 +1,180 @@
+package planner
+
+import (
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/tally-db/tally/pgerr"
+	"github.com/tally-db/tally/rewrite"
+	"github.com/tally-db/tally/sqltypes"
+)
+
+// maxKeys bounds how many rows one statement may name through IN lists.
+const maxKeys = 1000
+
+// where splits a WHERE clause into the primary keys it names (equalities
+// and IN lists on every key column, ANDed) and a filter over the rest.
+func (p *planCtx) where(n *pg_query.Node, sc *scope, verb string) ([][]rewrite.Expr, rewrite.Expr, error) {
+	t := sc.table
+	perCol := make([][]rewrite.Expr, len(t.PrimaryKey))
+	var rest []rewrite.Expr
+	for _, conj := range conjuncts(n) {
+		col, values, err := p.keyPredicate(conj, sc)
+		if err != nil {
+			return nil, nil, err
+		}
+		if col >= 0 && perCol[col] == nil {
+			perCol[col] = values
+			continue
+		}
+		e, err := p.expr(conj, sc, 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		if e, err = coerce(e, sqltypes.Bool, false); err != nil {
+			return nil, nil, pgerr.New(pgerr.DatatypeMismatch, "argument of WHERE must be type boolean, not type %s", typeName(e.Type()))
+		}
+		rest = append(rest, e)
+	}
+	for i, vals := range perCol {
+		if vals == nil {
+			return nil, nil, unsupported("%s on %q without the whole primary key in WHERE (%s = ...): scans are not supported",
+				verb, t.Name, t.KeyColumns()[i].Name).
+				WithHint("Name every primary key column with = or IN.")
+		}
+	}
+	keys := [][]rewrite.Expr{{}}
+	for _, vals := range perCol {
+		var next [][]rewrite.Expr
+		for _, k := range keys {
+			for _, v := range vals {
+				next = append(next, append(append([]rewrite.Expr{}, k...), v))
+			}
+		}
+		keys = next
+		if len(keys) > maxKeys {
+			return nil, nil, pgerr.New(pgerr.ProgramLimitExceeded, "a statement may name at most %d keys", maxKeys)
+		}
+	}
+	var filter rewrite.Expr
+	switch len(rest) {
+	case 0:
+	case 1:
+		filter = rest[0]
+	default:
+		filter = &rewrite.BoolOp{Op: "AND", Args: rest}
+	}
+	return keys, filter, nil
+}
+
+// conjuncts flattens ANDs.
+func conjuncts(n *pg_query.Node) []*pg_query.Node {
+	if n == nil {
+		return nil
+	}
+	if b := n.GetBoolExpr(); b != nil && b.Boolop == pg_query.BoolExprType_AND_EXPR {
+		var out []*pg_query.Node
+		for _, a := range b.Args {
+			out = append(out, conjuncts(a)...)
+		}
+		return out
+	}
+	return []*pg_query.Node{n}
+}
+
+// keyPredicate recognises `key = value`, `value = key` and `key IN (...)`
+// where value reads no column; it returns the key's position in the
+// primary key (-1 if n is something else) and the values, coerced to the
+// key's type.
+func (p *planCtx) keyPredicate(n *pg_query.Node, sc *scope) (int, []rewrite.Expr, error) {
+	a := n.GetAExpr()
+	if a == nil || opName(a) != "=" {
+		return -1, nil, nil
+	}
+	colSide, valSide := a.Lexpr, a.Rexpr
+	if colSide.GetColumnRef() == nil {
+		colSide, valSide = valSide, colSide
+	}
+	cr := colSide.GetColumnRef()
+	if cr == nil || isStar(cr) {
+		return -1, nil, nil
+	}
+	c, err := sc.column(nameParts(cr))
+	if err != nil {
+		return -1, nil, err
+	}
+	pos := -1
+	for i, k := range sc.table.PrimaryKey {
+		if k == c.Num-1 {
+			pos = i
+		}
+	}
+	var items []*pg_query.Node
+	switch {
+	case pos < 0:
+		return -1, nil, nil
+	case a.Kind == pg_query.A_Expr_Kind_AEXPR_OP:
+		items = []*pg_query.Node{valSide}
+	case a.Kind == pg_query.A_Expr_Kind_AEXPR_IN && colSide == a.Lexpr:
+		items = valSide.GetList().GetItems()
+	default:
+		return -1, nil, nil
+	}
+	var values []rewrite.Expr
+	for _, it := range items {
+		if readsColumns(it) {
+			return -1, nil, nil
+		}
+		e, err := p.expr(it, nil, c.Type)
+		if err != nil {
+			return -1, nil, err
+		}
+		if e, err = coerce(e, c.Type, false); err != nil {
+			return -1, nil, pgerr.New(pgerr.UndefinedFunction, "operator does not exist: %s = %s", typeName(c.Type), typeName(e.Type())).
+				WithHint("No operator matches the given name and argument types. You might need to add explicit type casts.")
+		}
+		values = append(values, e)
+	}
+	return pos, values, nil
+}
+
+// readsColumns reports whether an expression names any column.
+func readsColumns(n *pg_query.Node) bool {
+	found := false
+	var walk func(m *pg_query.Node)
+	walk = func(m *pg_query.Node) {
+		if m == nil || found {
+			return
+		}
+		if m.GetColumnRef() != nil {
+			found = true
+			return
+		}
+		switch {
+		case m.GetAExpr() != nil:
+			walk(m.GetAExpr().Lexpr)
+			walk(m.GetAExpr().Rexpr)
+		case m.GetTypeCast() != nil:
+			walk(m.GetTypeCast().Arg)
+		case m.GetBoolExpr() != nil:
+			for _, a := range m.GetBoolExpr().Args {
+				walk(a)
+			}
+		case m.GetFuncCall() != nil:
+			for _, a := range m.GetFuncCall().Args {
+				walk(a)
+			}
+		case m.GetList() != nil:
+			for _, a := range m.GetList().Items {
+				walk(a)
+			}
+		case m.GetCoalesceExpr() != nil:
+			for _, a := range m.GetCoalesceExpr().Args {
+				walk(a)
+			}
+		case m.GetNullTest() != nil:
+			walk(m.GetNullTest().Arg)
+		}
+	}
+	walk(n)
+	return found
+}

@@ -1,0 +1,75 @@
+package rewrite
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/tally-db/tally/pgerr"
+)
+
+// Op is one executable operation of a plan.
+type Op interface {
+	// Execute runs the operation with the statement's parameters.
+	Execute(ctx context.Context, env *Env, params []any) (*Result, error)
+	// String is a stable rendering for golden plan tests.
+	String() string
+}
+
+// Result is what an operation returns: a command tag and rows.
+type Result struct {
+	Tag  string
+	Rows [][]any
+}
+
+// Env is what operations run against: the store, the clock, the catalog and
+// the session's keyspace.
+type Env struct {
+	Store    Store
+	Clock    *Clock
+	Catalog  *Catalog
+	Keyspace string
+	Info     *SessionInfo
+	Log      *slog.Logger
+	// Replication is the CQL replication map used when tally creates the
+	// keyspace, e.g. {'class': 'SimpleStrategy', 'replication_factor': 1}.
+	Replication string
+	// Shards is how many delta partitions a new table spreads each row over.
+	Shards int
+}
+
+// stamp is one statement's write timestamp and transaction id.
+type stamp struct {
+	ts   int64
+	txid [16]byte
+}
+
+func (e *Env) stamp() stamp {
+	ts := e.Clock.Now()
+	return stamp{ts: ts, txid: e.Clock.TxID(ts)}
+}
+
+func (e *Env) eval(params []any, row []any, ts int64) *Eval {
+	return &Eval{Params: params, Row: row, Now: time.UnixMicro(ts), Info: e.Info}
+}
+
+// latest is the as-of bound of a read that sees every delta.
+const latest = math.MaxInt64
+
+// checkAffordable refuses work on a keyspace name Cassandra can't hold.
+func checkKeyspace(ks string) error {
+	if ks == "" || len(ks) > 48 {
+		return pgerr.New(pgerr.InvalidCatalogName, "database name %q can't be a Cassandra keyspace (1 to 48 letters, digits or _)", ks)
+	}
+	for _, r := range ks {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return pgerr.New(pgerr.InvalidCatalogName, "database name %q can't be a Cassandra keyspace (1 to 48 letters, digits or _)", ks)
+		}
+	}
+	switch ks {
+	case "system", "system_auth", "system_schema", "system_distributed", "system_traces", "system_views", "system_virtual_schema":
+		return pgerr.New(pgerr.InvalidCatalogName, "database %q is a Cassandra system keyspace", ks)
+	}
+	return nil
+}

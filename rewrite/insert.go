@@ -1,0 +1,172 @@
+package rewrite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tally-db/tally/catalog"
+	"github.com/tally-db/tally/pgerr"
+	"github.com/tally-db/tally/sqltypes"
+)
+
+// Insert adds rows. Each row's values are written with the statement's
+// timestamp T together with tally_born = T: the row's life starts at T, so
+// nothing older (values or deltas of an earlier incarnation) shows.
+type Insert struct {
+	Table     *catalog.Table
+	Rows      [][]Expr // one Expr per table column; nil means its DEFAULT
+	Returning []Expr   // over the inserted row
+}
+
+func (op *Insert) String() string {
+	rows := make([]string, len(op.Rows))
+	for i, r := range op.Rows {
+		rows[i] = exprsString(r)
+	}
+	s := fmt.Sprintf("Insert %s values %s", op.Table.Name, strings.Join(rows, ", "))
+	if op.Returning != nil {
+		s += " returning " + exprsString(op.Returning)
+	}
+	return s
+}
+
+// Execute inserts the rows.
+func (op *Insert) Execute(ctx context.Context, env *Env, params []any) (*Result, error) {
+	t, err := lookup(ctx, env, op.Table)
+	if err != nil {
+		return nil, err
+	}
+	st := env.stamp()
+	ev := env.eval(params, nil, st.ts)
+	rows := make([][]any, len(op.Rows))
+	keys := make([][]any, len(op.Rows))
+	seen := map[string]bool{}
+	for i, exprs := range op.Rows {
+		if rows[i], err = rowValues(ev, t, exprs); err != nil {
+			return nil, err
+		}
+		keys[i] = keyOf(t, rows[i])
+		id := fmt.Sprintf("%#v", keys[i])
+		if seen[id] {
+			return nil, duplicateKey(t, keys[i])
+		}
+		seen[id] = true
+	}
+	existing, err := readRows(ctx, env, t, keys, latest)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range existing {
+		if r.live {
+			return nil, duplicateKey(t, keys[i])
+		}
+	}
+	writes := make([]Stmt, len(rows))
+	for i, r := range rows {
+		writes[i] = insertCQL(env.Keyspace, t, r, st.ts)
+	}
+	if err := env.Store.Batch(ctx, writes); err != nil {
+		return nil, fmt.Errorf("insert into %s: %w", t.Name, err)
+	}
+	res := &Result{Tag: fmt.Sprintf("INSERT 0 %d", len(rows))}
+	if op.Returning != nil {
+		for _, r := range rows {
+			out, err := project(env.eval(params, r, st.ts), op.Returning)
+			if err != nil {
+				return nil, err
+			}
+			res.Rows = append(res.Rows, out)
+		}
+	}
+	return res, nil
+}
+
+// rowValues evaluates one VALUES row, filling defaults and checking NOT NULL.
+func rowValues(ev *Eval, t *catalog.Table, exprs []Expr) ([]any, error) {
+	row := make([]any, len(t.Columns))
+	for i, c := range t.Columns {
+		var v any
+		var err error
+		if exprs[i] != nil {
+			v, err = exprs[i].Eval(ev)
+		} else {
+			v, err = defaultValue(ev, c)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := checkNotNull(t, c, v); err != nil {
+			return nil, err
+		}
+		row[i] = v
+	}
+	return row, nil
+}
+
+// defaultValue evaluates a column's DEFAULT (NULL without one).
+func defaultValue(ev *Eval, c *catalog.Column) (any, error) {
+	switch d := c.Default; {
+	case d == nil:
+		return nil, nil
+	case d.Const != nil:
+		return sqltypes.DecodeText(c.Type, *d.Const)
+	default:
+		f := &Func{Name: d.Func, Typ: catalog.DefaultFuncs[d.Func]}
+		v, err := f.Eval(ev)
+		if err != nil {
+			return nil, err
+		}
+		return Convert(v, f.Typ, c.Type)
+	}
+}
+
+func keyOf(t *catalog.Table, row []any) []any {
+	key := make([]any, len(t.PrimaryKey))
+	for i, k := range t.PrimaryKey {
+		key[i] = row[k]
+	}
+	return key
+}
+
+func duplicateKey(t *catalog.Table, key []any) error {
+	names := make([]string, len(key))
+	vals := make([]string, len(key))
+	for i, c := range t.KeyColumns() {
+		names[i] = c.Name
+		b, _ := sqltypes.AppendText(nil, c.Type, key[i])
+		vals[i] = string(b)
+	}
+	return &pgerr.Error{
+		Code:    pgerr.UniqueViolation,
+		Message: fmt.Sprintf("duplicate key value violates unique constraint %q", t.Name+"_pkey"),
+		Detail:  fmt.Sprintf("Key (%s)=(%s) already exists.", strings.Join(names, ", "), strings.Join(vals, ", ")),
+	}
+}
+
+// insertCQL writes a row's base: key, tally_born = ts, and its non-NULL
+// values (a NULL is simply not written: cells older than tally_born are
+// invisible, so no tombstone is needed).
+func insertCQL(ks string, t *catalog.Table, row []any, ts int64) Stmt {
+	cols := []string{}
+	args := []any{}
+	for _, k := range t.PrimaryKey {
+		c := t.Columns[k]
+		cols = append(cols, c.CQLName())
+		args = append(args, toCQL(c, row[k]))
+	}
+	cols = append(cols, "tally_born")
+	args = append(args, ts)
+	for _, c := range t.ValueColumns() {
+		if v := row[c.Num-1]; v != nil {
+			cols = append(cols, c.CQLName())
+			args = append(args, toCQL(c, v))
+		}
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
+	return Stmt{
+		CQL:       fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES (%s)", quoteIdent(ks), t.BaseTable(), strings.Join(cols, ", "), marks),
+		Args:      args,
+		Timestamp: ts,
+	}
+}

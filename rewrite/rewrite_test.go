@@ -1,0 +1,175 @@
+package rewrite
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tally-db/tally/catalog"
+	"github.com/tally-db/tally/sqltypes"
+)
+
+// recorder is a Store that knows one table, reads no rows, and records
+// every write in order.
+type recorder struct {
+	table  *catalog.Table
+	mu     sync.Mutex
+	writes []Stmt
+	base   [][]any // what base-row reads return
+}
+
+func (r *recorder) Exec(_ context.Context, st Stmt) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.writes = append(r.writes, st)
+	return nil
+}
+
+func (r *recorder) Batch(ctx context.Context, sts []Stmt) error {
+	for _, st := range sts {
+		_ = r.Exec(ctx, st)
+	}
+	return nil
+}
+
+func (r *recorder) Query(_ context.Context, st Stmt) ([][]any, error) {
+	switch {
+	case strings.Contains(st.CQL, "system_schema.tables"):
+		return [][]any{{"tally_catalog"}}, nil
+	case strings.Contains(st.CQL, "tally_catalog"):
+		def, _ := r.table.Marshal()
+		return [][]any{{r.table.Name, def, nil}}, nil
+	case strings.Contains(st.CQL, "tally_born"):
+		return r.base, nil
+	}
+	return nil, nil
+}
+
+func (r *recorder) CAS(context.Context, Stmt) (bool, error) { return true, nil }
+func (r *recorder) Schema(context.Context, string) error    { return nil }
+
+func postsTable() *catalog.Table {
+	return &catalog.Table{Name: "posts", ID: "x1", Shards: 4, PrimaryKey: []int{0}, Columns: []*catalog.Column{
+		{Name: "post_id", Type: sqltypes.Int8, Num: 1},
+		{Name: "title", Type: sqltypes.Text, Num: 2},
+		{Name: "likes", Type: sqltypes.Int8, Num: 3},
+	}}
+}
+
+func testEnv(store Store) *Env {
+	c := NewClock()
+	c.now = func() time.Time { return time.UnixMicro(1_000_000) }
+	return &Env{Store: store, Clock: c, Catalog: NewCatalog(time.Hour), Keyspace: "ks",
+		Info: &SessionInfo{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+// An increment is exactly one delta row keyed by the statement's timestamp
+// and transaction id, written with that timestamp: writing it again
+// changes nothing.
+func TestIncrementWritesOneKeyedDelta(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{table: postsTable()}
+	env := testEnv(rec)
+	likes := rec.table.Columns[2]
+	op := &Update{
+		Table: rec.table,
+		Keys:  [][]Expr{{&Param{Index: 0, Typ: sqltypes.Int8}}},
+		Adds:  []Assign{{Col: likes, Expr: &Const{Value: int64(3), Typ: sqltypes.Int8}}},
+	}
+	res, err := op.Execute(context.Background(), env, []any{int64(42)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Tag != "UPDATE 0" { // the recorder has no live row
+		t.Errorf("tag %q", res.Tag)
+	}
+	const ts = 1_000_000
+	want := []Stmt{{
+		CQL:       `INSERT INTO "ks".d_posts_x1 (c1_post_id, shard, ts, txid, c3_likes) VALUES (?, ?, ?, ?, ?)`,
+		Args:      []any{int64(42), int(ts % 4), int64(ts), env.Clock.TxID(ts), int64(3)},
+		Timestamp: ts,
+	}}
+	if !reflect.DeepEqual(rec.writes, want) {
+		t.Fatalf("writes:\n got  %v\n want %v", rec.writes, want)
+	}
+}
+
+// A DELETE writes the marker as a live cell stamped with its time, then
+// range-deletes the old deltas of every shard.
+func TestDeleteWritesMarker(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{table: postsTable()}
+	env := testEnv(rec)
+	op := &Delete{Table: rec.table, Keys: [][]Expr{{&Const{Value: int64(7), Typ: sqltypes.Int8}}}}
+	if _, err := op.Execute(context.Background(), env, nil); err != nil {
+		t.Fatal(err)
+	}
+	const ts = 1_000_000
+	if len(rec.writes) != 1+4 {
+		t.Fatalf("writes: %v", rec.writes)
+	}
+	marker := Stmt{CQL: `UPDATE "ks".t_posts_x1 SET tally_deleted = ? WHERE c1_post_id = ?`, Args: []any{int64(ts), int64(7)}, Timestamp: ts}
+	if !reflect.DeepEqual(rec.writes[0], marker) {
+		t.Fatalf("marker:\n got  %v\n want %v", rec.writes[0], marker)
+	}
+	for shard := 0; shard < 4; shard++ {
+		got := rec.writes[1+shard]
+		if !strings.HasPrefix(got.CQL, `DELETE FROM "ks".d_posts_x1 WHERE c1_post_id = ? AND shard = ? AND ts <= ?`) ||
+			!reflect.DeepEqual(got.Args, []any{int64(7), shard, int64(ts)}) || got.Timestamp != ts {
+			t.Errorf("cleanup %d: %v", shard, got)
+		}
+	}
+}
+
+// assemble: the visibility rules of the package doc.
+func TestAssembleVisibility(t *testing.T) {
+	t.Parallel()
+	tbl := postsTable()
+	key := []any{int64(1)}
+	// born 100, deleted 50; title written at 100; likes base 10 written at 120.
+	base := [][]any{{int64(100), int64(50), "hi", int64(100), int64(10), int64(120)}}
+	deltas := [][]any{
+		{int64(90), int64(1000)}, // before the base: folded into it already
+		{int64(121), int64(1)},
+		{int64(130), int64(2)},
+		{int64(140), nil}, // a delta of another counter
+	}
+	r := assemble(tbl, key, base, deltas, latest)
+	if !r.live || r.values[1] != "hi" || r.values[2] != int64(13) {
+		t.Fatalf("got %+v", r)
+	}
+	if r := assemble(tbl, key, base, deltas, 125); r.values[2] != int64(11) {
+		t.Fatalf("as of 125: %+v", r)
+	}
+	deleted := [][]any{{int64(100), int64(150), "hi", int64(100), int64(10), int64(120)}}
+	if r := assemble(tbl, key, deleted, deltas, latest); r.live {
+		t.Fatalf("deleted row is live: %+v", r)
+	}
+	// A value written before the row was (re)born is not visible.
+	stale := [][]any{{int64(200), int64(150), "old", int64(100), int64(10), int64(120)}}
+	if r := assemble(tbl, key, stale, deltas, latest); !r.live || r.values[1] != nil || r.values[2] != nil {
+		t.Fatalf("stale cells visible: %+v", r)
+	}
+	tbl.TruncatedAt = 100
+	if r := assemble(tbl, key, base, deltas, latest); r.live {
+		t.Fatalf("truncated row is live: %+v", r)
+	}
+}
+
+func TestClockNeverRepeats(t *testing.T) {
+	t.Parallel()
+	c := NewClock()
+	c.now = func() time.Time { return time.UnixMicro(5) } // a stuck wall clock
+	a, b := c.Now(), c.Now()
+	if b <= a {
+		t.Fatalf("%d then %d", a, b)
+	}
+	if c.TxID(a) == c.TxID(b) {
+		t.Fatal("equal transaction ids")
+	}
+}

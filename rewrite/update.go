@@ -1,0 +1,223 @@
+package rewrite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/tally-db/tally/catalog"
+)
+
+// Assign is one `SET col = expr`: an absolute value, or (in Update.Adds)
+// the signed amount added to a counter.
+type Assign struct {
+	Col  *catalog.Column
+	Expr Expr
+}
+
+func (a Assign) String() string { return a.Col.Name + "=" + a.Expr.String() }
+
+// Update changes rows named by their full primary key. Absolute sets write
+// base cells stamped T; increments write one delta row keyed by (T, txid)
+// per row, so a retried write is the same write. Without a filter the
+// liveness read that decides the command tag runs in parallel with the
+// writes; a delta that lands on a missing row is invisible (it is older than
+// any later INSERT's tally_born).
+type Update struct {
+	Table     *catalog.Table
+	Keys      [][]Expr
+	Sets      []Assign
+	Adds      []Assign
+	Filter    Expr // non-key predicates over the row, or nil
+	Returning []Expr
+}
+
+func (op *Update) String() string {
+	s := fmt.Sprintf("Update %s keys %s set %v add %v", op.Table.Name, keysString(op.Keys), op.Sets, op.Adds)
+	if op.Filter != nil {
+		s += " filter " + op.Filter.String()
+	}
+	if op.Returning != nil {
+		s += " returning " + exprsString(op.Returning)
+	}
+	return s
+}
+
+// Execute updates.
+func (op *Update) Execute(ctx context.Context, env *Env, params []any) (*Result, error) {
+	t, err := lookup(ctx, env, op.Table)
+	if err != nil {
+		return nil, err
+	}
+	st := env.stamp()
+	ev := env.eval(params, nil, st.ts)
+	keys, err := evalKeys(ev, op.Keys)
+	if err != nil {
+		return nil, err
+	}
+	sets, adds, err := op.values(ev, t)
+	if err != nil {
+		return nil, err
+	}
+	if op.Filter != nil {
+		// A filter needs the row before the write: only matching rows change.
+		before, err := readRows(ctx, env, t, keys, latest)
+		if err != nil {
+			return nil, err
+		}
+		keys, err = filterKeys(env, params, st.ts, op.Filter, keys, before)
+		if err != nil {
+			return nil, err
+		}
+	}
+	var writes []Stmt
+	for _, key := range keys {
+		writes = append(writes, updateCQL(env.Keyspace, t, key, sets, adds, st)...)
+	}
+	var live []rowState
+	var rerr error
+	var wg sync.WaitGroup
+	if len(keys) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			live, rerr = readRows(ctx, env, t, keys, latest)
+		}()
+	}
+	werr := env.Store.Batch(ctx, writes)
+	wg.Wait()
+	if werr != nil {
+		return nil, fmt.Errorf("update %s: %w", t.Name, werr)
+	}
+	if rerr != nil {
+		return nil, rerr
+	}
+	var liveKeys [][]any
+	for i, r := range live {
+		if r.live {
+			liveKeys = append(liveKeys, keys[i])
+		}
+	}
+	res := &Result{Tag: fmt.Sprintf("UPDATE %d", len(liveKeys))}
+	if op.Returning != nil && len(liveKeys) > 0 {
+		if res.Rows, err = returning(ctx, env, t, liveKeys, params, st.ts, op.Returning); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// colValue is an evaluated Assign.
+type colValue struct {
+	col *catalog.Column
+	v   any
+}
+
+// values evaluates the absolute sets and the increments. A NULL increment
+// makes the counter NULL, as `c + NULL` is NULL in SQL: it becomes a set.
+func (op *Update) values(ev *Eval, t *catalog.Table) (sets, adds []colValue, err error) {
+	for _, a := range op.Sets {
+		v, err := a.Expr.Eval(ev)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := checkNotNull(t, a.Col, v); err != nil {
+			return nil, nil, err
+		}
+		sets = append(sets, colValue{a.Col, v})
+	}
+	for _, a := range op.Adds {
+		v, err := a.Expr.Eval(ev)
+		if err != nil {
+			return nil, nil, err
+		}
+		if v == nil {
+			if err := checkNotNull(t, a.Col, v); err != nil {
+				return nil, nil, err
+			}
+			sets = append(sets, colValue{a.Col, nil})
+			continue
+		}
+		adds = append(adds, colValue{a.Col, v})
+	}
+	return sets, adds, nil
+}
+
+// filterKeys keeps the keys whose live row passes filter.
+func filterKeys(env *Env, params []any, ts int64, filter Expr, keys [][]any, rows []rowState) ([][]any, error) {
+	var out [][]any
+	for i, r := range rows {
+		if !r.live {
+			continue
+		}
+		ok, err := matches(env.eval(params, r.values, ts), filter)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, keys[i])
+		}
+	}
+	return out, nil
+}
+
+// returning reads the rows as of the statement's own timestamp and
+// evaluates the RETURNING list over them.
+func returning(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, params []any, ts int64, targets []Expr) ([][]any, error) {
+	after, err := readRows(ctx, env, t, keys, ts)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]any
+	for _, r := range after {
+		if !r.live {
+			continue
+		}
+		row, err := project(env.eval(params, r.values, ts), targets)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// updateCQL is the writes of one row: base cells for absolute sets, one
+// delta row for increments.
+func updateCQL(ks string, t *catalog.Table, key []any, sets, adds []colValue, st stamp) []Stmt {
+	var out []Stmt
+	ckey := cqlKey(t, key)
+	if len(sets) > 0 {
+		var assigns []string
+		var args []any
+		for _, s := range sets {
+			assigns = append(assigns, s.col.CQLName()+" = ?")
+			args = append(args, toCQL(s.col, s.v))
+		}
+		out = append(out, Stmt{
+			CQL:       fmt.Sprintf("UPDATE %s.%s SET %s WHERE %s", quoteIdent(ks), t.BaseTable(), strings.Join(assigns, ", "), keyWhere(t)),
+			Args:      append(args, ckey...),
+			Timestamp: st.ts,
+		})
+	}
+	if len(adds) > 0 {
+		cols := []string{}
+		for _, c := range t.KeyColumns() {
+			cols = append(cols, c.CQLName())
+		}
+		cols = append(cols, "shard", "ts", "txid")
+		args := append(append([]any{}, ckey...), int(st.ts%int64(t.Shards)), st.ts, st.txid)
+		for _, a := range adds {
+			cols = append(cols, a.col.CQLName())
+			args = append(args, a.v)
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
+		out = append(out, Stmt{
+			CQL:       fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES (%s)", quoteIdent(ks), t.DeltaTable(), strings.Join(cols, ", "), marks),
+			Args:      args,
+			Timestamp: st.ts,
+		})
+	}
+	return out
+}
