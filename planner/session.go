@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"github.com/pganalyze/pg_query_go/v6/parser"
@@ -52,23 +53,53 @@ func (s *Session) Prepare(ctx context.Context, sql string, paramOIDs []uint32) (
 		return nil, syntaxError(err)
 	}
 	out := make([]*Statement, 0, len(tree.Stmts))
-	for _, raw := range tree.Stmts {
-		p := &planCtx{ctx: ctx, sess: s, params: newParams(paramOIDs)}
-		op, fields, err := p.plan(raw.Stmt)
-		if err != nil {
-			return nil, err
+	for i, raw := range tree.Stmts {
+		st := &Statement{node: raw.Stmt, declared: paramOIDs, sess: s}
+		// A statement after the first of a multi-statement query is planned
+		// when it runs, after the ones before it (CREATE TABLE t; INSERT
+		// INTO t ...), as Postgres analyses each statement in turn.
+		if i == 0 {
+			if err := st.planNow(ctx); err != nil {
+				return nil, err
+			}
 		}
-		out = append(out, &Statement{op: op, fields: fields, params: p.params.final(), sess: s})
+		out = append(out, st)
 	}
 	return out, nil
 }
 
 // Statement is one planned statement.
 type Statement struct {
-	op     rewrite.Op
-	fields []Field
-	params []uint32
-	sess   *Session
+	node     *pg_query.Node
+	declared []uint32 // parameter types the client declared
+	op       rewrite.Op
+	fields   []Field
+	params   []uint32
+	sess     *Session
+}
+
+// planNow plans the statement.
+func (st *Statement) planNow(ctx context.Context) error {
+	p := &planCtx{ctx: ctx, sess: st.sess, params: newParams(st.declared)}
+	op, fields, err := p.plan(st.node)
+	if err != nil {
+		return err
+	}
+	st.op, st.fields, st.params = op, fields, p.params.final()
+	return nil
+}
+
+// replan plans a statement whose table was dropped and created again. As
+// in Postgres, the new plan may not change the parameter or result types.
+func (st *Statement) replan(ctx context.Context) error {
+	params, fields := st.params, st.fields
+	if err := st.planNow(ctx); err != nil {
+		return err
+	}
+	if !slices.Equal(params, st.params) || !slices.Equal(fields, st.fields) {
+		return pgerr.Unsupported("cached plan must not change result type")
+	}
+	return nil
 }
 
 // Field describes one result column.
@@ -88,12 +119,25 @@ func (st *Statement) Fields() []Field { return st.fields }
 // Plan is the stable rendering of the plan, for golden tests and EXPLAIN.
 func (st *Statement) Plan() string { return st.op.String() }
 
-// Execute runs the statement.
+// Execute runs the statement, planning it first if it was deferred, and
+// planning it again if its table was replaced since.
 func (st *Statement) Execute(ctx context.Context, params []any) (*rewrite.Result, error) {
+	if st.op == nil {
+		if err := st.planNow(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if len(params) < len(st.params) {
 		return nil, pgerr.New(pgerr.ProtocolViolation, "statement requires %d parameters, got %d", len(st.params), len(params))
 	}
-	return st.op.Execute(ctx, st.sess.env, params)
+	res, err := st.op.Execute(ctx, st.sess.env, params)
+	if errors.Is(err, rewrite.ErrStalePlan) {
+		if err := st.replan(ctx); err != nil {
+			return nil, err
+		}
+		res, err = st.op.Execute(ctx, st.sess.env, params)
+	}
+	return res, err
 }
 
 // syntaxError maps a parser error to 42601 with its position.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tally-db/tally/catalog"
+	"github.com/tally-db/tally/pgerr"
 )
 
 // catalogTable is the CQL table, in each keyspace, holding that keyspace's
@@ -135,8 +136,11 @@ func lookup(ctx context.Context, env *Env, t *catalog.Table) (*catalog.Table, er
 	if err != nil {
 		return nil, err
 	}
-	if cur == nil || cur.ID != t.ID {
+	if cur == nil {
 		return nil, errUndefinedTable(t.Name)
+	}
+	if cur.ID != t.ID {
+		return nil, pgerr.Wrap(ErrStalePlan, pgerr.UndefinedTable, "relation %q was dropped and created again", t.Name)
 	}
 	return cur, nil
 }

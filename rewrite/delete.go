@@ -84,14 +84,14 @@ func (op *Delete) Execute(ctx context.Context, env *Env, params []any) (*Result,
 // deleteRows writes the markers of keys and, when countLive, reads in
 // parallel how many of them were live; then it cleans up old deltas.
 func deleteRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, st stamp, countLive bool) (int, error) {
-	var live []rowState
+	var live []bool
 	var rerr error
 	var wg sync.WaitGroup
 	if countLive && len(keys) > 0 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			live, rerr = readRows(ctx, env, t, keys, latest)
+			live, rerr = readLive(ctx, env, t, keys)
 		}()
 	}
 	markers := make([]Stmt, len(keys))
@@ -111,8 +111,8 @@ func deleteRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, s
 		return 0, rerr
 	}
 	n := 0
-	for _, r := range live {
-		if r.live {
+	for _, ok := range live {
+		if ok {
 			n++
 		}
 	}

@@ -53,12 +53,12 @@ func (op *Insert) Execute(ctx context.Context, env *Env, params []any) (*Result,
 		}
 		seen[id] = true
 	}
-	existing, err := readRows(ctx, env, t, keys, latest)
+	live, err := readLive(ctx, env, t, keys)
 	if err != nil {
 		return nil, err
 	}
-	for i, r := range existing {
-		if r.live {
+	for i, ok := range live {
+		if ok {
 			return nil, duplicateKey(t, keys[i])
 		}
 	}

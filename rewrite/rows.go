@@ -39,6 +39,37 @@ func readRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, asO
 	return out, nil
 }
 
+// readLive reports, for each key, whether its row is live. It reads only the
+// markers: deciding `UPDATE 1` or `UPDATE 0` must not cost a delta scan.
+func readLive(ctx context.Context, env *Env, t *catalog.Table, keys [][]any) ([]bool, error) {
+	out := make([]bool, len(keys))
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	for i, key := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rows, err := env.Store.Query(ctx, Stmt{
+				CQL:  fmt.Sprintf("SELECT tally_born, tally_deleted FROM %s.%s WHERE %s", quoteIdent(env.Keyspace), t.BaseTable(), keyWhere(t)),
+				Args: cqlKey(t, key),
+			})
+			if len(rows) > 0 {
+				born, _ := rows[0][0].(int64)
+				deleted, _ := rows[0][1].(int64)
+				out[i] = rows[0][0] != nil && born > deleted && born > t.TruncatedAt
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", t.Name, err)
+		}
+	}
+	return out, nil
+}
+
 // readRow reads the base row and, in parallel, its deltas.
 func readRow(ctx context.Context, env *Env, t *catalog.Table, key []any, asOf int64) (rowState, error) {
 	counters := t.Counters()

@@ -75,14 +75,14 @@ func (op *Update) Execute(ctx context.Context, env *Env, params []any) (*Result,
 	for _, key := range keys {
 		writes = append(writes, updateCQL(env.Keyspace, t, key, sets, adds, st)...)
 	}
-	var live []rowState
+	var live []bool
 	var rerr error
 	var wg sync.WaitGroup
 	if len(keys) > 0 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			live, rerr = readRows(ctx, env, t, keys, latest)
+			live, rerr = readLive(ctx, env, t, keys)
 		}()
 	}
 	werr := env.Store.Batch(ctx, writes)
@@ -94,8 +94,8 @@ func (op *Update) Execute(ctx context.Context, env *Env, params []any) (*Result,
 		return nil, rerr
 	}
 	var liveKeys [][]any
-	for i, r := range live {
-		if r.live {
+	for i, ok := range live {
+		if ok {
 			liveKeys = append(liveKeys, keys[i])
 		}
 	}
