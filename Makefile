@@ -1,0 +1,24 @@
+# tally — developer tasks. Add a target: name it in .PHONY (every target here is a
+# command, not a file; `cassandra` must be phony since ./cassandra is a Go package dir).
+
+CASSANDRA_CTL := bash scripts/cassandra/ctl.sh
+
+.PHONY: build run test test-unit cassandra cassandra-stop cluster cluster-stop
+
+## cassandra: one Cassandra 5.0 node on 127.0.0.1:9042 (no-op when already up)
+cassandra:
+	$(CASSANDRA_CTL) fetch
+	$(CASSANDRA_CTL) start 1
+
+## cassandra-stop: stop every local Cassandra node (harmless when none runs)
+cassandra-stop:
+	$(CASSANDRA_CTL) stop
+
+## cluster: three nodes on 127.0.0.1..3:9042, all UN in nodetool status
+cluster:
+	$(CASSANDRA_CTL) fetch
+	$(CASSANDRA_CTL) start 3
+
+## cluster-stop: stop nodes 1..3
+cluster-stop:
+	$(CASSANDRA_CTL) stop 3
