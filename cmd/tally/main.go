@@ -1,0 +1,91 @@
+// Command tally is the Postgres wire-protocol proxy in front of Apache
+// Cassandra. main only parses flags, handles signals and wires packages.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/tally-db/tally/app"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "tally:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(args)
+	case "version":
+		fmt.Println("tally", version)
+		return nil
+	case "help":
+		usage()
+		return nil
+	}
+	usage()
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `tally — a Postgres wire-protocol proxy over Apache Cassandra
+
+usage:
+  tally serve [flags]   serve Postgres clients (default command; tally serve -h for flags)
+  tally version         print the version
+`)
+}
+
+func serve(args []string) error {
+	cfg := app.Defaults()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address Postgres clients connect to")
+	fs.StringVar(&cfg.Cassandra, "cassandra", cfg.Cassandra, "Cassandra contact points, comma-separated host[:port]")
+	fs.StringVar(&cfg.Replication, "replication", cfg.Replication, "CQL replication map for keyspaces tally creates")
+	fs.StringVar(&cfg.ReadConsistency, "read-consistency", cfg.ReadConsistency, "consistency level of reads")
+	fs.StringVar(&cfg.WriteConsistency, "write-consistency", cfg.WriteConsistency, "consistency level of writes")
+	fs.IntVar(&cfg.Shards, "shards", cfg.Shards, "delta partitions per row for new tables (hot keys)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	store, err := app.OpenStore(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Info("tally listening", "addr", ln.Addr().String(), "cassandra", cfg.Cassandra, "version", version)
+	err = app.Serve(ctx, cfg, store, ln, log)
+	log.Info("tally stopped")
+	return err
+}

@@ -1,0 +1,157 @@
+// Package harness starts tally in-process, on an ephemeral port, over the
+// real Cassandra the test run started (TALLY_CASSANDRA, default
+// 127.0.0.1:9042), and gives tests pgx connections to it. Each test gets a
+// database (= keyspace) of its own, dropped when the test ends.
+package harness
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tally-db/tally/app"
+	"github.com/tally-db/tally/cassandra"
+	"github.com/tally-db/tally/rewrite"
+)
+
+// Tally is one running tally over the real Cassandra.
+type Tally struct {
+	Addr     string
+	Database string
+	Store    *Recorder // every statement tally sent to Cassandra
+	Raw      *cassandra.Store
+}
+
+// Start starts tally for t and returns it; everything stops at t's end.
+func Start(t testing.TB) *Tally {
+	t.Helper()
+	raw := openStore(t)
+	rec := &Recorder{Store: raw}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("TALLY_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	cfg := app.Defaults()
+	cfg.Shards = 4 // exercise the gather over several delta partitions
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = app.Serve(ctx, cfg, rec, ln, log)
+	}()
+	db := "test_" + randomHex(6)
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		dctx, dcancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer dcancel()
+		_ = raw.Schema(dctx, fmt.Sprintf("DROP KEYSPACE IF EXISTS %s", db))
+	})
+	return &Tally{Addr: ln.Addr().String(), Database: db, Store: rec, Raw: raw}
+}
+
+// DSN is a connection string for this tally and the test's database.
+func (tl *Tally) DSN() string {
+	host, port, _ := net.SplitHostPort(tl.Addr)
+	return fmt.Sprintf("postgres://tester@%s:%s/%s?sslmode=disable", host, port, tl.Database)
+}
+
+// Connect opens a pgx connection, closed at t's end.
+func (tl *Tally) Connect(t testing.TB) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, tl.DSN())
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return conn
+}
+
+var (
+	storeOnce sync.Once
+	shared    *cassandra.Store
+	storeErr  error
+)
+
+// openStore connects once per test binary.
+func openStore(t testing.TB) *cassandra.Store {
+	storeOnce.Do(func() {
+		hosts := os.Getenv("TALLY_CASSANDRA")
+		if hosts == "" {
+			hosts = "127.0.0.1:9042"
+		}
+		shared, storeErr = cassandra.Open(cassandra.Config{
+			Hosts: strings.Split(hosts, ","), Timeout: 20 * time.Second,
+		}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	})
+	if storeErr != nil {
+		t.Fatalf("cassandra is not reachable (start it with `make cassandra`): %v", storeErr)
+	}
+	return shared
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Recorder passes statements to the real store and remembers the writes.
+type Recorder struct {
+	rewrite.Store
+	mu     sync.Mutex
+	writes []cassandra.Stmt
+}
+
+// Exec records and runs one write.
+func (r *Recorder) Exec(ctx context.Context, st cassandra.Stmt) error {
+	r.record(st)
+	return r.Store.Exec(ctx, st)
+}
+
+// Batch records and runs a batch.
+func (r *Recorder) Batch(ctx context.Context, sts []cassandra.Stmt) error {
+	for _, st := range sts {
+		r.record(st)
+	}
+	return r.Store.Batch(ctx, sts)
+}
+
+func (r *Recorder) record(st cassandra.Stmt) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.writes = append(r.writes, st)
+}
+
+// Writes returns the recorded writes whose CQL contains substr.
+func (r *Recorder) Writes(substr string) []cassandra.Stmt {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []cassandra.Stmt
+	for _, st := range r.writes {
+		if strings.Contains(st.CQL, substr) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// Stmt is a CQL statement without arguments.
+func Stmt(cql string, args ...any) cassandra.Stmt { return cassandra.Stmt{CQL: cql, Args: args} }
