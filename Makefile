@@ -2,6 +2,25 @@
 # command, not a file; `cassandra` must be phony since ./cassandra is a Go package dir).
 
 CASSANDRA_CTL := bash scripts/cassandra/ctl.sh
+GO ?= go
+# Flags for `make run`, e.g. make run ARGS='--listen 127.0.0.1:6432'
+ARGS ?=
+
+## build: bin/tally
+build:
+	$(GO) build -o bin/tally ./cmd/tally
+
+## run: Cassandra (started if needed) and tally in the foreground on 127.0.0.1:5432; Ctrl-C stops tally
+run: cassandra build
+	./bin/tally serve $(ARGS)
+
+## test: every test, against the real Cassandra (started if needed)
+test: cassandra
+	$(GO) test -count=1 -timeout 20m ./...
+
+## test-unit: the tests that need no Cassandra
+test-unit:
+	$(GO) test -count=1 ./pgerr/... ./sqltypes/... ./catalog/... ./rewrite/... ./planner/... ./proxy/...
 
 .PHONY: build run test test-unit cassandra cassandra-stop cluster cluster-stop
 
