@@ -28,6 +28,7 @@ type Config struct {
 	ReadConsistency  string
 	WriteConsistency string
 	Shards           int           // delta partitions per row for new tables
+	GCGraceSeconds   int           // gc_grace_seconds of new CQL tables; 0: Cassandra's default
 	CassandraTimeout time.Duration // per request
 }
 
@@ -58,8 +59,9 @@ func OpenStore(cfg Config, log *slog.Logger) (*cassandra.Store, error) {
 func NewServer(cfg Config, store rewrite.Store, log *slog.Logger) *proxy.Server {
 	engine := planner.NewEngine(planner.Config{
 		ServerVersion: proxy.DefaultServerVersion,
-		Replication:   cfg.Replication,
-		Shards:        cfg.Shards,
+		Tables: rewrite.Options{
+			Replication: cfg.Replication, Shards: cfg.Shards, GCGraceSeconds: cfg.GCGraceSeconds,
+		},
 	}, store, log)
 	return proxy.NewServer(proxy.Config{ServerVersion: proxy.DefaultServerVersion}, Adapt(engine), log)
 }

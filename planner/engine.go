@@ -12,10 +12,8 @@ import (
 type Config struct {
 	// ServerVersion is reported by version() and SHOW server_version.
 	ServerVersion string
-	// Replication is the CQL replication map for keyspaces tally creates.
-	Replication string
-	// Shards is how many delta partitions new tables spread each row over.
-	Shards int
+	// Tables shapes the keyspaces and tables tally creates.
+	Tables rewrite.Options
 	// CatalogTTL is how long a cached table definition is trusted.
 	CatalogTTL time.Duration
 }
@@ -34,8 +32,8 @@ func NewEngine(cfg Config, store rewrite.Store, log *slog.Logger) *Engine {
 	if cfg.CatalogTTL <= 0 {
 		cfg.CatalogTTL = time.Second
 	}
-	if cfg.Shards < 1 {
-		cfg.Shards = 1
+	if cfg.Tables.Shards < 1 {
+		cfg.Tables.Shards = 1
 	}
 	return &Engine{cfg: cfg, store: store, clock: rewrite.NewClock(), catalog: rewrite.NewCatalog(cfg.CatalogTTL), log: log}
 }
@@ -47,7 +45,7 @@ func (e *Engine) NewSession(_ context.Context, database, user string, params map
 		env: &rewrite.Env{
 			Store: e.store, Clock: e.clock, Catalog: e.catalog, Keyspace: database,
 			Info: info, Log: e.log.With("db", database, "user", user),
-			Replication: e.cfg.Replication, Shards: e.cfg.Shards,
+			Options: e.cfg.Tables,
 		},
 		settings: defaultSettings(e.cfg.ServerVersion),
 		changed:  map[string]string{},

@@ -117,7 +117,7 @@ func ensureKeyspace(ctx context.Context, env *Env) error {
 		return err
 	}
 	ks := quoteIdent(env.Keyspace)
-	if err := env.Store.Schema(ctx, fmt.Sprintf("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = %s", ks, env.Replication)); err != nil {
+	if err := env.Store.Schema(ctx, fmt.Sprintf("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = %s", ks, env.Options.Replication)); err != nil {
 		return fmt.Errorf("create keyspace: %w", err)
 	}
 	cql := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (name text PRIMARY KEY, def text, truncated_at bigint)", ks, catalogTable)

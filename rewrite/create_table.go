@@ -34,7 +34,7 @@ func (op *CreateTable) Execute(ctx context.Context, env *Env, _ []any) (*Result,
 	}
 	t := *op.Table
 	t.ID = newID()
-	t.Shards = max(env.Shards, 1)
+	t.Shards = max(env.Options.Shards, 1)
 	def, err := t.Marshal()
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (op *CreateTable) Execute(ctx context.Context, env *Env, _ []any) (*Result,
 		// tables: creating them again is harmless.
 		target = existing
 	}
-	for _, cql := range createCQL(env.Keyspace, target) {
+	for _, cql := range createCQL(env.Keyspace, target, env.Options.GCGraceSeconds) {
 		if err := env.Store.Schema(ctx, cql); err != nil {
 			return nil, fmt.Errorf("create table %s: %w", t.Name, err)
 		}
@@ -69,7 +69,7 @@ func (op *CreateTable) Execute(ctx context.Context, env *Env, _ []any) (*Result,
 }
 
 // createCQL is the CQL creating t's base and delta tables.
-func createCQL(ks string, t *catalog.Table) []string {
+func createCQL(ks string, t *catalog.Table, gcGrace int) []string {
 	var key, base []string
 	for _, c := range t.KeyColumns() {
 		typ, _ := catalog.CQLType(c.Type)
@@ -87,11 +87,15 @@ func createCQL(ks string, t *catalog.Table) []string {
 		delta = append(delta, c.CQLName()+" bigint")
 	}
 	k := strings.Join(key, ", ")
+	with := ""
+	if gcGrace > 0 {
+		with = fmt.Sprintf(" WITH gc_grace_seconds = %d", gcGrace)
+	}
 	return []string{
-		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (%s, PRIMARY KEY ((%s)))",
-			quoteIdent(ks), t.BaseTable(), strings.Join(base, ", "), k),
-		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (%s, PRIMARY KEY ((%s, shard), ts, txid))",
-			quoteIdent(ks), t.DeltaTable(), strings.Join(delta, ", "), k),
+		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (%s, PRIMARY KEY ((%s)))%s",
+			quoteIdent(ks), t.BaseTable(), strings.Join(base, ", "), k, with),
+		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (%s, PRIMARY KEY ((%s, shard), ts, txid))%s",
+			quoteIdent(ks), t.DeltaTable(), strings.Join(delta, ", "), k, with),
 	}
 }
 

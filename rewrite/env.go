@@ -32,11 +32,20 @@ type Env struct {
 	Keyspace string
 	Info     *SessionInfo
 	Log      *slog.Logger
-	// Replication is the CQL replication map used when tally creates the
+	Options  Options
+}
+
+// Options shape the keyspaces and tables tally creates.
+type Options struct {
+	// Replication is the CQL replication map used when tally creates a
 	// keyspace, e.g. {'class': 'SimpleStrategy', 'replication_factor': 1}.
 	Replication string
 	// Shards is how many delta partitions a new table spreads each row over.
 	Shards int
+	// GCGraceSeconds is the gc_grace_seconds of the CQL tables (0: Cassandra's
+	// default). tally's correctness never depends on it: delete markers are
+	// live cells, not tombstones.
+	GCGraceSeconds int
 }
 
 // stamp is one statement's write timestamp and transaction id.

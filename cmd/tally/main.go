@@ -63,6 +63,7 @@ func serve(args []string) error {
 	fs.StringVar(&cfg.ReadConsistency, "read-consistency", cfg.ReadConsistency, "consistency level of reads")
 	fs.StringVar(&cfg.WriteConsistency, "write-consistency", cfg.WriteConsistency, "consistency level of writes")
 	fs.IntVar(&cfg.Shards, "shards", cfg.Shards, "delta partitions per row for new tables (hot keys)")
+	fs.IntVar(&cfg.GCGraceSeconds, "gc-grace-seconds", cfg.GCGraceSeconds, "gc_grace_seconds of new CQL tables (0: Cassandra's default)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
