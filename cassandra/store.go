@@ -165,16 +165,20 @@ func plain(v any) any {
 	return v
 }
 
-// CAS runs a lightweight transaction (used only for catalog rows, never
-// mixed with plain writes on the same cells) and reports whether it applied.
-func (s *Store) CAS(ctx context.Context, st Stmt) (bool, error) {
+// CAS runs a lightweight transaction (used only for rows that are never
+// written without one: catalog and idempotency records) and reports
+// whether it applied; if not, it returns the existing row's columns.
+func (s *Store) CAS(ctx context.Context, st Stmt) (bool, map[string]any, error) {
 	q := s.session.Query(st.CQL, st.Args...).Consistency(s.write).SerialConsistency(gocql.Serial)
 	m := map[string]any{}
 	applied, err := q.MapScanCASContext(ctx, m)
 	if err != nil {
-		return false, classify(err, "lightweight transaction")
+		return false, nil, classify(err, "lightweight transaction")
 	}
-	return applied, nil
+	for k, v := range m {
+		m[k] = plain(v)
+	}
+	return applied, m, nil
 }
 
 // Schema runs a schema change and waits until every node agrees on it.
@@ -200,7 +204,12 @@ func classify(err error, what string) error {
 	case errors.Is(err, context.Canceled):
 		return pgerr.Wrap(err, pgerr.QueryCanceled, "canceling statement due to user request")
 	case errors.As(err, &unavailable), errors.Is(err, gocql.ErrNoConnections), errors.Is(err, gocql.ErrUnavailable):
+		// The coordinator refused before writing anything.
 		return pgerr.Wrap(err, "08006", "cassandra %s failed: not enough replicas available", what)
+	case what == "write" || what == "batch":
+		// Anything else may have happened after the write reached a replica.
+		return pgerr.Wrap(err, pgerr.TransactionResolutionUnknown,
+			"cassandra %s failed: the write may or may not have been applied", what)
 	}
 	return pgerr.Wrap(err, pgerr.InternalError, "cassandra %s failed", what)
 }

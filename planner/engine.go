@@ -35,6 +35,12 @@ func NewEngine(cfg Config, store rewrite.Store, log *slog.Logger) *Engine {
 	if cfg.Tables.Shards < 1 {
 		cfg.Tables.Shards = 1
 	}
+	if cfg.Tables.IdempotencyWindow <= 0 {
+		cfg.Tables.IdempotencyWindow = 24 * time.Hour
+	}
+	if cfg.Tables.Settle <= 0 {
+		cfg.Tables.Settle = 2 * time.Minute
+	}
 	return &Engine{cfg: cfg, store: store, clock: rewrite.NewClock(), catalog: rewrite.NewCatalog(cfg.CatalogTTL), log: log}
 }
 

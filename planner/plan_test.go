@@ -24,8 +24,8 @@ type catalogStore struct{ tables []*catalog.Table }
 
 func (s catalogStore) Exec(context.Context, cassandra.Stmt) error    { return errNoData }
 func (s catalogStore) Batch(context.Context, []cassandra.Stmt) error { return errNoData }
-func (s catalogStore) CAS(context.Context, cassandra.Stmt) (bool, error) {
-	return false, errNoData
+func (s catalogStore) CAS(context.Context, cassandra.Stmt) (bool, map[string]any, error) {
+	return false, nil, errNoData
 }
 func (s catalogStore) Schema(context.Context, string) error { return errNoData }
 func (s catalogStore) Query(_ context.Context, st cassandra.Stmt) ([][]any, error) {

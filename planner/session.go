@@ -53,8 +53,18 @@ func (s *Session) Prepare(ctx context.Context, sql string, paramOIDs []uint32) (
 		return nil, syntaxError(err)
 	}
 	out := make([]*Statement, 0, len(tree.Stmts))
+	cs := comments(sql)
 	for i, raw := range tree.Stmts {
-		st := &Statement{node: raw.Stmt, declared: paramOIDs, sess: s}
+		start, next := int(raw.StmtLocation), -1
+		if i+1 < len(tree.Stmts) {
+			next = int(tree.Stmts[i+1].StmtLocation)
+		}
+		text := sql[start:]
+		if raw.StmtLen > 0 {
+			text = sql[start : start+int(raw.StmtLen)]
+		}
+		st := &Statement{node: raw.Stmt, declared: paramOIDs, sess: s, text: text,
+			idemKey: tagFor(cs, start, next, idempotencyTag)}
 		// A statement after the first of a multi-statement query is planned
 		// when it runs, after the ones before it (CREATE TABLE t; INSERT
 		// INTO t ...), as Postgres analyses each statement in turn.
@@ -68,8 +78,17 @@ func (s *Session) Prepare(ctx context.Context, sql string, paramOIDs []uint32) (
 	return out, nil
 }
 
+// idempotencyTag is the sqlcommenter tag, and idempotencySetting the
+// session setting, that carry a statement's idempotency key.
+const (
+	idempotencyTag     = "idempotency_key"
+	idempotencySetting = "tally.idempotency_key"
+)
+
 // Statement is one planned statement.
 type Statement struct {
+	text     string // the statement's SQL
+	idemKey  string // from a sqlcommenter comment
 	node     *pg_query.Node
 	declared []uint32 // parameter types the client declared
 	op       rewrite.Op
@@ -130,14 +149,39 @@ func (st *Statement) Execute(ctx context.Context, params []any) (*rewrite.Result
 	if len(params) < len(st.params) {
 		return nil, pgerr.New(pgerr.ProtocolViolation, "statement requires %d parameters, got %d", len(st.params), len(params))
 	}
-	res, err := st.op.Execute(ctx, st.sess.env, params)
+	res, err := st.run(ctx, params)
 	if errors.Is(err, rewrite.ErrStalePlan) {
 		if err := st.replan(ctx); err != nil {
 			return nil, err
 		}
-		res, err = st.op.Execute(ctx, st.sess.env, params)
+		res, err = st.run(ctx, params)
 	}
 	return res, err
+}
+
+// run executes the plan, at most once per idempotency key for statements
+// that write. The key comes from the statement's comment or, failing that,
+// from SET tally.idempotency_key, which the next writing statement uses up.
+func (st *Statement) run(ctx context.Context, params []any) (*rewrite.Result, error) {
+	op := st.op
+	switch op.(type) {
+	case *rewrite.Insert, *rewrite.Update, *rewrite.Delete:
+		key := st.idemKey
+		if key == "" {
+			key = st.sess.settings[idempotencySetting]
+			delete(st.sess.settings, idempotencySetting)
+		}
+		if key != "" {
+			types := make([]uint32, len(st.fields))
+			for i, f := range st.fields {
+				types[i] = f.OID
+			}
+			opts := st.sess.env.Options
+			op = &rewrite.Idempotent{Key: key, Fingerprint: st.text, Types: types, Op: op,
+				Window: opts.IdempotencyWindow, Settle: opts.Settle}
+		}
+	}
+	return op.Execute(ctx, st.sess.env, params)
 }
 
 // syntaxError maps a parser error to 42601 with its position.

@@ -22,6 +22,8 @@ type Catalog struct {
 
 	mu   sync.Mutex
 	keys map[string]*ksCatalog
+
+	idemReady sync.Map // keyspaces whose idempotency table exists
 }
 
 type ksCatalog struct {

@@ -39,7 +39,7 @@ func (op *CreateTable) Execute(ctx context.Context, env *Env, _ []any) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	applied, err := env.Store.CAS(ctx, Stmt{
+	applied, _, err := env.Store.CAS(ctx, Stmt{
 		CQL:  fmt.Sprintf("INSERT INTO %s.%s (name, def) VALUES (?, ?) IF NOT EXISTS", quoteIdent(env.Keyspace), catalogTable),
 		Args: []any{t.Name, def},
 	})

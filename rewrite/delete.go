@@ -84,7 +84,7 @@ func (op *Delete) Execute(ctx context.Context, env *Env, params []any) (*Result,
 // deleteRows writes the markers of keys and, when countLive, reads in
 // parallel how many of them were live; then it cleans up old deltas.
 func deleteRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, st stamp, countLive bool) (int, error) {
-	var live []bool
+	var live []liveness
 	var rerr error
 	var wg sync.WaitGroup
 	if countLive && len(keys) > 0 {
@@ -97,8 +97,8 @@ func deleteRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, s
 	markers := make([]Stmt, len(keys))
 	for i, key := range keys {
 		markers[i] = Stmt{
-			CQL:       fmt.Sprintf("UPDATE %s.%s SET tally_deleted = ? WHERE %s", quoteIdent(env.Keyspace), t.BaseTable(), keyWhere(t)),
-			Args:      append([]any{st.ts}, cqlKey(t, key)...),
+			CQL:       fmt.Sprintf("UPDATE %s.%s USING TIMESTAMP ? SET tally_deleted = ? WHERE %s", quoteIdent(env.Keyspace), t.BaseTable(), keyWhere(t)),
+			Args:      append([]any{st.ts, st.ts}, cqlKey(t, key)...),
 			Timestamp: st.ts,
 		}
 	}
@@ -111,8 +111,8 @@ func deleteRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, s
 		return 0, rerr
 	}
 	n := 0
-	for _, ok := range live {
-		if ok {
+	for _, l := range live {
+		if l.live(t, st.ts) {
 			n++
 		}
 	}
@@ -120,8 +120,8 @@ func deleteRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, s
 		for _, key := range keys {
 			for shard := 0; shard < t.Shards; shard++ {
 				err := env.Store.Exec(ctx, Stmt{
-					CQL:       fmt.Sprintf("DELETE FROM %s.%s WHERE %s AND shard = ? AND ts <= ?", quoteIdent(env.Keyspace), t.DeltaTable(), keyWhere(t)),
-					Args:      append(cqlKey(t, key), shard, st.ts),
+					CQL:       fmt.Sprintf("DELETE FROM %s.%s USING TIMESTAMP ? WHERE %s AND shard = ? AND ts <= ?", quoteIdent(env.Keyspace), t.DeltaTable(), keyWhere(t)),
+					Args:      append(append([]any{st.ts}, cqlKey(t, key)...), shard, st.ts),
 					Timestamp: st.ts,
 				})
 				if err != nil {

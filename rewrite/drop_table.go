@@ -31,7 +31,7 @@ func (op *DropTable) Execute(ctx context.Context, env *Env, _ []any) (*Result, e
 			}
 			return nil, pgerr.New(pgerr.UndefinedTable, "table %q does not exist", name)
 		}
-		_, err = env.Store.CAS(ctx, Stmt{
+		_, _, err = env.Store.CAS(ctx, Stmt{
 			CQL:  fmt.Sprintf("DELETE FROM %s.%s WHERE name = ? IF EXISTS", quoteIdent(env.Keyspace), catalogTable),
 			Args: []any{name},
 		})

@@ -33,6 +33,10 @@ type Env struct {
 	Info     *SessionInfo
 	Log      *slog.Logger
 	Options  Options
+
+	// fixed, when set, is the stamp every write of this execution uses: a
+	// statement resent with an idempotency key reuses its first stamp.
+	fixed *stamp
 }
 
 // Options shape the keyspaces and tables tally creates.
@@ -46,6 +50,12 @@ type Options struct {
 	// default). tally's correctness never depends on it: delete markers are
 	// live cells, not tombstones.
 	GCGraceSeconds int
+	// IdempotencyWindow is how long an idempotency key is remembered.
+	IdempotencyWindow time.Duration
+	// Settle is how old a write must be before it is settled: no write
+	// older than it can still be in flight (it exceeds every write deadline
+	// with retries). Rollups fold only settled deltas.
+	Settle time.Duration
 }
 
 // stamp is one statement's write timestamp and transaction id.
@@ -55,6 +65,9 @@ type stamp struct {
 }
 
 func (e *Env) stamp() stamp {
+	if e.fixed != nil {
+		return *e.fixed
+	}
 	ts := e.Clock.Now()
 	return stamp{ts: ts, txid: e.Clock.TxID(ts)}
 }

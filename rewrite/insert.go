@@ -57,8 +57,8 @@ func (op *Insert) Execute(ctx context.Context, env *Env, params []any) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	for i, ok := range live {
-		if ok {
+	for i, l := range live {
+		if l.live(t, st.ts) {
 			return nil, duplicateKey(t, keys[i])
 		}
 	}
@@ -165,8 +165,8 @@ func insertCQL(ks string, t *catalog.Table, row []any, ts int64) Stmt {
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
 	return Stmt{
-		CQL:       fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES (%s)", quoteIdent(ks), t.BaseTable(), strings.Join(cols, ", "), marks),
-		Args:      args,
+		CQL:       fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES (%s) USING TIMESTAMP ?", quoteIdent(ks), t.BaseTable(), strings.Join(cols, ", "), marks),
+		Args:      append(args, ts),
 		Timestamp: ts,
 	}
 }

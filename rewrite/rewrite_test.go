@@ -50,8 +50,10 @@ func (r *recorder) Query(_ context.Context, st Stmt) ([][]any, error) {
 	return nil, nil
 }
 
-func (r *recorder) CAS(context.Context, Stmt) (bool, error) { return true, nil }
-func (r *recorder) Schema(context.Context, string) error    { return nil }
+func (r *recorder) CAS(context.Context, Stmt) (bool, map[string]any, error) {
+	return true, nil, nil
+}
+func (r *recorder) Schema(context.Context, string) error { return nil }
 
 func postsTable() *catalog.Table {
 	return &catalog.Table{Name: "posts", ID: "x1", Shards: 4, PrimaryKey: []int{0}, Columns: []*catalog.Column{
@@ -90,8 +92,8 @@ func TestIncrementWritesOneKeyedDelta(t *testing.T) {
 	}
 	const ts = 1_000_000
 	want := []Stmt{{
-		CQL:       `INSERT INTO "ks".d_posts_x1 (c1_post_id, shard, ts, txid, c3_likes) VALUES (?, ?, ?, ?, ?)`,
-		Args:      []any{int64(42), int(ts % 4), int64(ts), env.Clock.TxID(ts), int64(3)},
+		CQL:       `INSERT INTO "ks".d_posts_x1 (c1_post_id, shard, ts, txid, c3_likes) VALUES (?, ?, ?, ?, ?) USING TIMESTAMP ?`,
+		Args:      []any{int64(42), int(ts % 4), int64(ts), env.Clock.TxID(ts), int64(3), int64(ts)},
 		Timestamp: ts,
 	}}
 	if !reflect.DeepEqual(rec.writes, want) {
@@ -113,14 +115,14 @@ func TestDeleteWritesMarker(t *testing.T) {
 	if len(rec.writes) != 1+4 {
 		t.Fatalf("writes: %v", rec.writes)
 	}
-	marker := Stmt{CQL: `UPDATE "ks".t_posts_x1 SET tally_deleted = ? WHERE c1_post_id = ?`, Args: []any{int64(ts), int64(7)}, Timestamp: ts}
+	marker := Stmt{CQL: `UPDATE "ks".t_posts_x1 USING TIMESTAMP ? SET tally_deleted = ? WHERE c1_post_id = ?`, Args: []any{int64(ts), int64(ts), int64(7)}, Timestamp: ts}
 	if !reflect.DeepEqual(rec.writes[0], marker) {
 		t.Fatalf("marker:\n got  %v\n want %v", rec.writes[0], marker)
 	}
 	for shard := 0; shard < 4; shard++ {
 		got := rec.writes[1+shard]
-		if !strings.HasPrefix(got.CQL, `DELETE FROM "ks".d_posts_x1 WHERE c1_post_id = ? AND shard = ? AND ts <= ?`) ||
-			!reflect.DeepEqual(got.Args, []any{int64(7), shard, int64(ts)}) || got.Timestamp != ts {
+		if !strings.HasPrefix(got.CQL, `DELETE FROM "ks".d_posts_x1 USING TIMESTAMP ? WHERE c1_post_id = ? AND shard = ? AND ts <= ?`) ||
+			!reflect.DeepEqual(got.Args, []any{int64(ts), int64(7), shard, int64(ts)}) || got.Timestamp != ts {
 			t.Errorf("cleanup %d: %v", shard, got)
 		}
 	}

@@ -39,10 +39,29 @@ func readRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, asO
 	return out, nil
 }
 
-// readLive reports, for each key, whether its row is live. It reads only the
+// liveness is what the markers of one row say.
+type liveness struct {
+	born, deleted int64 // write times; 0 when absent
+}
+
+// live reports whether the row exists. mine is the stamp of the statement
+// asking: its own earlier attempt (a retry with an idempotency key) neither
+// created nor deleted the row as far as the answer is concerned.
+func (l liveness) live(t *catalog.Table, mine int64) bool {
+	born, deleted := l.born, l.deleted
+	if deleted == mine {
+		deleted = 0 // our own delete, written by an earlier attempt
+	}
+	if born == mine {
+		return false // our own insert: the row did not exist before us
+	}
+	return born > deleted && born > t.TruncatedAt
+}
+
+// readLive returns, for each key, its row's markers. It reads only the
 // markers: deciding `UPDATE 1` or `UPDATE 0` must not cost a delta scan.
-func readLive(ctx context.Context, env *Env, t *catalog.Table, keys [][]any) ([]bool, error) {
-	out := make([]bool, len(keys))
+func readLive(ctx context.Context, env *Env, t *catalog.Table, keys [][]any) ([]liveness, error) {
+	out := make([]liveness, len(keys))
 	errs := make([]error, len(keys))
 	var wg sync.WaitGroup
 	for i, key := range keys {
@@ -54,9 +73,8 @@ func readLive(ctx context.Context, env *Env, t *catalog.Table, keys [][]any) ([]
 				Args: cqlKey(t, key),
 			})
 			if len(rows) > 0 {
-				born, _ := rows[0][0].(int64)
-				deleted, _ := rows[0][1].(int64)
-				out[i] = rows[0][0] != nil && born > deleted && born > t.TruncatedAt
+				out[i].born, _ = rows[0][0].(int64)
+				out[i].deleted, _ = rows[0][1].(int64)
 			}
 			errs[i] = err
 		}()

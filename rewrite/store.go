@@ -15,8 +15,10 @@ type Store interface {
 	Batch(ctx context.Context, sts []cassandra.Stmt) error
 	// Query runs a read; NULL cells are nil.
 	Query(ctx context.Context, st cassandra.Stmt) ([][]any, error)
-	// CAS runs a lightweight transaction, used for catalog rows only.
-	CAS(ctx context.Context, st cassandra.Stmt) (bool, error)
+	// CAS runs a lightweight transaction, used only for rows never written
+	// without one (catalog, idempotency records). When it did not apply it
+	// returns the existing row.
+	CAS(ctx context.Context, st cassandra.Stmt) (bool, map[string]any, error)
 	// Schema runs a schema change and waits for agreement.
 	Schema(ctx context.Context, cql string) error
 }

@@ -31,7 +31,7 @@ func (op *Truncate) Execute(ctx context.Context, env *Env, _ []any) (*Result, er
 		if err != nil {
 			return nil, err
 		}
-		_, err = env.Store.CAS(ctx, Stmt{
+		_, _, err = env.Store.CAS(ctx, Stmt{
 			CQL:  fmt.Sprintf("UPDATE %s.%s SET truncated_at = ? WHERE name = ? IF EXISTS", quoteIdent(env.Keyspace), catalogTable),
 			Args: []any{st.ts, t.Name},
 		})

@@ -75,7 +75,7 @@ func (op *Update) Execute(ctx context.Context, env *Env, params []any) (*Result,
 	for _, key := range keys {
 		writes = append(writes, updateCQL(env.Keyspace, t, key, sets, adds, st)...)
 	}
-	var live []bool
+	var live []liveness
 	var rerr error
 	var wg sync.WaitGroup
 	if len(keys) > 0 {
@@ -94,8 +94,8 @@ func (op *Update) Execute(ctx context.Context, env *Env, params []any) (*Result,
 		return nil, rerr
 	}
 	var liveKeys [][]any
-	for i, ok := range live {
-		if ok {
+	for i, l := range live {
+		if l.live(t, st.ts) {
 			liveKeys = append(liveKeys, keys[i])
 		}
 	}
@@ -196,8 +196,8 @@ func updateCQL(ks string, t *catalog.Table, key []any, sets, adds []colValue, st
 			args = append(args, toCQL(s.col, s.v))
 		}
 		out = append(out, Stmt{
-			CQL:       fmt.Sprintf("UPDATE %s.%s SET %s WHERE %s", quoteIdent(ks), t.BaseTable(), strings.Join(assigns, ", "), keyWhere(t)),
-			Args:      append(args, ckey...),
+			CQL:       fmt.Sprintf("UPDATE %s.%s USING TIMESTAMP ? SET %s WHERE %s", quoteIdent(ks), t.BaseTable(), strings.Join(assigns, ", "), keyWhere(t)),
+			Args:      append(append([]any{st.ts}, args...), ckey...),
 			Timestamp: st.ts,
 		})
 	}
@@ -214,8 +214,8 @@ func updateCQL(ks string, t *catalog.Table, key []any, sets, adds []colValue, st
 		}
 		marks := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
 		out = append(out, Stmt{
-			CQL:       fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES (%s)", quoteIdent(ks), t.DeltaTable(), strings.Join(cols, ", "), marks),
-			Args:      args,
+			CQL:       fmt.Sprintf("INSERT INTO %s.%s (%s) VALUES (%s) USING TIMESTAMP ?", quoteIdent(ks), t.DeltaTable(), strings.Join(cols, ", "), marks),
+			Args:      append(args, st.ts),
 			Timestamp: st.ts,
 		})
 	}
