@@ -45,7 +45,8 @@ func (p *planCtx) plan(n *pg_query.Node) (rewrite.Op, []Field, error) {
 	case n.GetVariableShowStmt() != nil:
 		return p.show(n.GetVariableShowStmt())
 	case n.GetTransactionStmt() != nil:
-		return nil, nil, unsupported("transaction blocks (BEGIN/COMMIT/ROLLBACK)")
+		op, err := p.transaction(n.GetTransactionStmt())
+		return op, nil, err
 	}
 	return nil, nil, unsupported("%s statements", stmtName(n))
 }

@@ -42,12 +42,27 @@ func (s *Session) ParameterStatus() map[string]string {
 	return out
 }
 
-// Close ends the session.
-func (s *Session) Close() {}
+// Close ends the session; an open transaction is rolled back.
+func (s *Session) Close() { s.endTx() }
 
 // Prepare parses sql and plans each statement in it. paramOIDs are the
 // client's declared parameter types (0 = infer).
 func (s *Session) Prepare(ctx context.Context, sql string, paramOIDs []uint32) ([]*Statement, error) {
+	stmts, err := s.prepare(ctx, sql, paramOIDs)
+	if err != nil {
+		s.fail()
+	}
+	return stmts, err
+}
+
+// fail marks an open transaction block failed, as any error in it does.
+func (s *Session) fail() {
+	if s.tx == TxActive {
+		s.tx = TxFailed
+	}
+}
+
+func (s *Session) prepare(ctx context.Context, sql string, paramOIDs []uint32) ([]*Statement, error) {
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
 		return nil, syntaxError(err)
@@ -68,6 +83,9 @@ func (s *Session) Prepare(ctx context.Context, sql string, paramOIDs []uint32) (
 		// A statement after the first of a multi-statement query is planned
 		// when it runs, after the ones before it (CREATE TABLE t; INSERT
 		// INTO t ...), as Postgres analyses each statement in turn.
+		if s.tx == TxFailed && !endsTx(raw.Stmt) {
+			return nil, errAborted()
+		}
 		if i == 0 {
 			if err := st.planNow(ctx); err != nil {
 				return nil, err
@@ -139,8 +157,20 @@ func (st *Statement) Fields() []Field { return st.fields }
 func (st *Statement) Plan() string { return st.op.String() }
 
 // Execute runs the statement, planning it first if it was deferred, and
-// planning it again if its table was replaced since.
+// planning it again if its table was replaced since. An error inside a
+// transaction block fails the block.
 func (st *Statement) Execute(ctx context.Context, params []any) (*rewrite.Result, error) {
+	res, err := st.execute(ctx, params)
+	if err != nil {
+		st.sess.fail()
+	}
+	return res, err
+}
+
+func (st *Statement) execute(ctx context.Context, params []any) (*rewrite.Result, error) {
+	if st.sess.tx == TxFailed && !endsTx(st.node) {
+		return nil, errAborted()
+	}
 	if st.op == nil {
 		if err := st.planNow(ctx); err != nil {
 			return nil, err
@@ -166,6 +196,9 @@ func (st *Statement) run(ctx context.Context, params []any) (*rewrite.Result, er
 	op := st.op
 	switch op.(type) {
 	case *rewrite.Insert, *rewrite.Update, *rewrite.Delete:
+		if st.sess.tx != TxIdle {
+			break // keys inside a block are not supported yet; the block commits once
+		}
 		key := st.idemKey
 		if key == "" {
 			key = st.sess.settings[idempotencySetting]

@@ -102,7 +102,7 @@ func deleteRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, s
 			Timestamp: st.ts,
 		}
 	}
-	werr := env.Store.Batch(ctx, markers)
+	werr := env.write(ctx, markers)
 	wg.Wait()
 	if werr != nil {
 		return 0, fmt.Errorf("delete from %s: %w", t.Name, werr)
@@ -110,13 +110,16 @@ func deleteRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, s
 	if rerr != nil {
 		return 0, rerr
 	}
+	for _, key := range keys {
+		env.record(t, key, rowChange{ts: st.ts, delete: true})
+	}
 	n := 0
 	for _, l := range live {
 		if l.live(t, st.ts) {
 			n++
 		}
 	}
-	if len(t.Counters()) > 0 {
+	if len(t.Counters()) > 0 && !env.InTx() {
 		for _, key := range keys {
 			for shard := 0; shard < t.Shards; shard++ {
 				err := env.Store.Exec(ctx, Stmt{

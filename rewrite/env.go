@@ -37,6 +37,8 @@ type Env struct {
 	// fixed, when set, is the stamp every write of this execution uses: a
 	// statement resent with an idempotency key reuses its first stamp.
 	fixed *stamp
+	// tx is the open transaction block, or nil.
+	tx *Tx
 }
 
 // Options shape the keyspaces and tables tally creates.
@@ -69,6 +71,9 @@ func (e *Env) stamp() stamp {
 		return *e.fixed
 	}
 	ts := e.Clock.Now()
+	if e.tx != nil {
+		return stamp{ts: ts, txid: e.tx.txid}
+	}
 	return stamp{ts: ts, txid: e.Clock.TxID(ts)}
 }
 

@@ -66,8 +66,11 @@ func (op *Insert) Execute(ctx context.Context, env *Env, params []any) (*Result,
 	for i, r := range rows {
 		writes[i] = insertCQL(env.Keyspace, t, r, st.ts)
 	}
-	if err := env.Store.Batch(ctx, writes); err != nil {
+	if err := env.write(ctx, writes); err != nil {
 		return nil, fmt.Errorf("insert into %s: %w", t.Name, err)
+	}
+	for i, r := range rows {
+		env.record(t, keys[i], rowChange{ts: st.ts, insert: r})
 	}
 	res := &Result{Tag: fmt.Sprintf("INSERT 0 %d", len(rows))}
 	if op.Returning != nil {

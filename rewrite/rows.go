@@ -27,7 +27,8 @@ func readRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, asO
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i], errs[i] = readRow(ctx, env, t, key, asOf)
+			r, err := readRow(ctx, env, t, key, asOf)
+			out[i], errs[i] = env.overlayRow(t, key, r), err
 		}()
 	}
 	wg.Wait()
@@ -76,6 +77,7 @@ func readLive(ctx context.Context, env *Env, t *catalog.Table, keys [][]any) ([]
 				out[i].born, _ = rows[0][0].(int64)
 				out[i].deleted, _ = rows[0][1].(int64)
 			}
+			out[i] = env.overlayLive(t, key, out[i])
 			errs[i] = err
 		}()
 	}

@@ -85,13 +85,16 @@ func (op *Update) Execute(ctx context.Context, env *Env, params []any) (*Result,
 			live, rerr = readLive(ctx, env, t, keys)
 		}()
 	}
-	werr := env.Store.Batch(ctx, writes)
+	werr := env.write(ctx, writes)
 	wg.Wait()
 	if werr != nil {
 		return nil, fmt.Errorf("update %s: %w", t.Name, werr)
 	}
 	if rerr != nil {
 		return nil, rerr
+	}
+	for _, key := range keys {
+		env.record(t, key, rowChange{ts: st.ts, sets: sets, adds: adds})
 	}
 	var liveKeys [][]any
 	for i, l := range live {

@@ -1,0 +1,126 @@
+package rewrite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tally-db/tally/catalog"
+	"github.com/tally-db/tally/pgerr"
+)
+
+// MaxTxStatements bounds the writes one transaction may buffer: they are
+// committed in one logged batch, and Cassandra refuses batches over 50 KiB.
+const MaxTxStatements = 100
+
+// Tx is an open BEGIN ... COMMIT block. Its writes are buffered, and
+// committed together in one logged batch: all or nothing, and a retried
+// batch writes the same cells again. Every statement in it has its own
+// timestamp (so a set then an increment of the same counter keep their
+// order) and shares the transaction's id. Reads inside the transaction see
+// its writes through an overlay on what Cassandra returns.
+type Tx struct {
+	txid    [16]byte
+	writes  []Stmt
+	n       int                    // statements buffered
+	overlay map[string][]rowChange // by table ID and key, in statement order
+}
+
+// rowChange is what one statement did to one row.
+type rowChange struct {
+	ts     int64
+	insert []any      // the inserted row, or nil
+	delete bool       // the row was deleted
+	sets   []colValue // absolute sets
+	adds   []colValue // increments
+}
+
+// Begin opens a transaction.
+func (e *Env) Begin() {
+	ts := e.Clock.Now()
+	e.tx = &Tx{txid: e.Clock.TxID(ts), overlay: map[string][]rowChange{}}
+}
+
+// InTx reports whether a transaction is open.
+func (e *Env) InTx() bool { return e.tx != nil }
+
+// Rollback discards the open transaction.
+func (e *Env) Rollback() { e.tx = nil }
+
+// Commit writes the transaction's buffered writes in one logged batch.
+func (e *Env) Commit(ctx context.Context) error {
+	tx := e.tx
+	e.tx = nil
+	if tx == nil || len(tx.writes) == 0 {
+		return nil
+	}
+	if err := e.Store.Batch(ctx, tx.writes); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// write applies writes now, or buffers them in the open transaction.
+func (e *Env) write(ctx context.Context, writes []Stmt) error {
+	if e.tx == nil {
+		return e.Store.Batch(ctx, writes)
+	}
+	if e.tx.n >= MaxTxStatements {
+		return pgerr.New(pgerr.ProgramLimitExceeded, "a transaction may buffer at most %d writing statements", MaxTxStatements)
+	}
+	e.tx.n++
+	e.tx.writes = append(e.tx.writes, writes...)
+	return nil
+}
+
+// record notes a statement's change to a row for reads in the transaction.
+func (e *Env) record(t *catalog.Table, key []any, ch rowChange) {
+	if e.tx == nil {
+		return
+	}
+	id := overlayID(t, key)
+	e.tx.overlay[id] = append(e.tx.overlay[id], ch)
+}
+
+func overlayID(t *catalog.Table, key []any) string { return fmt.Sprintf("%s|%#v", t.ID, key) }
+
+// overlayRow applies the transaction's changes to a row read from Cassandra.
+func (e *Env) overlayRow(t *catalog.Table, key []any, r rowState) rowState {
+	if e.tx == nil {
+		return r
+	}
+	for _, ch := range e.tx.overlay[overlayID(t, key)] {
+		switch {
+		case ch.delete:
+			r = rowState{}
+		case ch.insert != nil:
+			r = rowState{live: true, values: append([]any(nil), ch.insert...)}
+		case r.live:
+			r.values = append([]any(nil), r.values...)
+			for _, s := range ch.sets {
+				r.values[s.col.Num-1] = s.v
+			}
+			for _, a := range ch.adds {
+				if cur, ok := r.values[a.col.Num-1].(int64); ok {
+					r.values[a.col.Num-1] = cur + a.v.(int64)
+				}
+			}
+		}
+	}
+	return r
+}
+
+// overlayLive applies the transaction's inserts and deletes to markers.
+func (e *Env) overlayLive(t *catalog.Table, key []any, l liveness) liveness {
+	if e.tx == nil {
+		return l
+	}
+	for _, ch := range e.tx.overlay[overlayID(t, key)] {
+		switch {
+		case ch.delete:
+			l.deleted = ch.ts
+		case ch.insert != nil:
+			l.born = ch.ts
+		}
+	}
+	return l
+}
