@@ -201,6 +201,9 @@ func classify(err error, what string) error {
 	case errors.As(err, &wt):
 		return pgerr.Wrap(err, pgerr.TransactionResolutionUnknown,
 			"cassandra %s timed out: the write may or may not have been applied", what)
+	case errors.Is(err, context.DeadlineExceeded) && (what == "write" || what == "batch"):
+		return pgerr.Wrap(err, pgerr.TransactionResolutionUnknown,
+			"cassandra %s did not finish in time: the write may or may not have been applied", what)
 	case errors.Is(err, context.Canceled):
 		return pgerr.Wrap(err, pgerr.QueryCanceled, "canceling statement due to user request")
 	case errors.As(err, &unavailable), errors.Is(err, gocql.ErrNoConnections), errors.Is(err, gocql.ErrUnavailable):

@@ -16,6 +16,9 @@ type Config struct {
 	Tables rewrite.Options
 	// CatalogTTL is how long a cached table definition is trusted.
 	CatalogTTL time.Duration
+	// RollupThreshold is how many settled deltas in one shard make a read
+	// ask for a rollup; 0 turns rollups off.
+	RollupThreshold int
 }
 
 // Engine plans and runs SQL for many sessions over one store.
@@ -24,6 +27,7 @@ type Engine struct {
 	store   rewrite.Store
 	clock   *rewrite.Clock
 	catalog *rewrite.Catalog
+	roller  *rewrite.Roller
 	log     *slog.Logger
 }
 
@@ -41,7 +45,26 @@ func NewEngine(cfg Config, store rewrite.Store, log *slog.Logger) *Engine {
 	if cfg.Tables.Settle <= 0 {
 		cfg.Tables.Settle = 2 * time.Minute
 	}
-	return &Engine{cfg: cfg, store: store, clock: rewrite.NewClock(), catalog: rewrite.NewCatalog(cfg.CatalogTTL), log: log}
+	e := &Engine{cfg: cfg, store: store, clock: rewrite.NewClock(), catalog: rewrite.NewCatalog(cfg.CatalogTTL), log: log}
+	if cfg.RollupThreshold > 0 {
+		e.roller = rewrite.NewRoller(store, cfg.Tables.Settle, cfg.RollupThreshold, 2, log)
+	}
+	return e
+}
+
+// Close stops background work (rollups).
+func (e *Engine) Close() {
+	if e.roller != nil {
+		e.roller.Close()
+	}
+}
+
+// Rollups is how many rollups this engine has completed.
+func (e *Engine) Rollups() int64 {
+	if e.roller == nil {
+		return 0
+	}
+	return e.roller.Rollups.Load()
 }
 
 // NewSession starts the session of one client on database (its keyspace).
@@ -51,7 +74,7 @@ func (e *Engine) NewSession(_ context.Context, database, user string, params map
 		env: &rewrite.Env{
 			Store: e.store, Clock: e.clock, Catalog: e.catalog, Keyspace: database,
 			Info: info, Log: e.log.With("db", database, "user", user),
-			Options: e.cfg.Tables,
+			Options: e.cfg.Tables, Roller: e.roller,
 		},
 		settings: defaultSettings(e.cfg.ServerVersion),
 		changed:  map[string]string{},

@@ -82,9 +82,9 @@ func createCQL(ks string, t *catalog.Table, gcGrace int) []string {
 		typ, _ := catalog.CQLType(c.Type)
 		base = append(base, c.CQLName()+" "+typ)
 	}
-	delta = append(delta, "shard int", "ts bigint", "txid uuid")
+	delta = append(delta, "shard int", "ts bigint", "txid uuid", "s_through bigint static")
 	for _, c := range t.Counters() {
-		delta = append(delta, c.CQLName()+" bigint")
+		delta = append(delta, c.CQLName()+" bigint", "s_"+c.CQLName()+" bigint static", "a_"+c.CQLName()+" bigint static")
 	}
 	k := strings.Join(key, ", ")
 	with := ""

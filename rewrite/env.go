@@ -33,6 +33,7 @@ type Env struct {
 	Info     *SessionInfo
 	Log      *slog.Logger
 	Options  Options
+	Roller   *Roller // nil: no rollups
 
 	// fixed, when set, is the stamp every write of this execution uses: a
 	// statement resent with an idempotency key reuses its first stamp.

@@ -135,12 +135,12 @@ func TestAssembleVisibility(t *testing.T) {
 	key := []any{int64(1)}
 	// born 100, deleted 50; title written at 100; likes base 10 written at 120.
 	base := [][]any{{int64(100), int64(50), "hi", int64(100), int64(10), int64(120)}}
-	deltas := [][]any{
-		{int64(90), int64(1000)}, // before the base: folded into it already
-		{int64(121), int64(1)},
-		{int64(130), int64(2)},
-		{int64(140), nil}, // a delta of another counter
-	}
+	deltas := []shardState{{sums: []int64{0}, afters: []int64{0}, deltas: []delta{
+		{90, []any{int64(1000)}}, // before the base: not counted
+		{121, []any{int64(1)}},
+		{130, []any{int64(2)}},
+		{140, []any{nil}}, // a delta of another counter
+	}}}
 	r := assemble(tbl, key, base, deltas, latest)
 	if !r.live || r.values[1] != "hi" || r.values[2] != int64(13) {
 		t.Fatalf("got %+v", r)
@@ -174,4 +174,68 @@ func TestClockNeverRepeats(t *testing.T) {
 	if c.TxID(a) == c.TxID(b) {
 		t.Fatal("equal transaction ids")
 	}
+}
+
+// A snapshot counts when it was summed against the current base, and the
+// deltas it folded never count twice.
+func TestSumDeltasWithSnapshots(t *testing.T) {
+	t.Parallel()
+	shards := []shardState{
+		{through: 200, sums: []int64{50}, afters: []int64{120}, deltas: []delta{{210, []any{int64(1)}}}},
+		{through: 150, sums: []int64{7}, afters: []int64{120}, deltas: []delta{{160, []any{int64(2)}}, {300, []any{int64(4)}}}},
+		{deltas: []delta{{130, []any{int64(8)}}}}, // never rolled up
+	}
+	if got := sumDeltas(shards, 0, 120, latest); got != 50+1+7+2+4+8 {
+		t.Fatalf("base at 120: %d", got)
+	}
+	// A newer absolute set at 250: only deltas after it count.
+	if got := sumDeltas(shards, 0, 250, latest); got != 4 {
+		t.Fatalf("base at 250: %d", got)
+	}
+	if got := sumDeltas(shards, 0, 120, 205); got != 50+7+2+8 {
+		t.Fatalf("as of 205: %d", got)
+	}
+}
+
+// RollUp folds only settled deltas, against the base's write time, and
+// writes the snapshot and the range delete in one batch stamped upTo.
+func TestRollUpWritesOneBatch(t *testing.T) {
+	t.Parallel()
+	tbl := postsTable()
+	st := &rollupStore{
+		base:   [][]any{{int64(100), int64(120)}},
+		deltas: [][]any{{0, nil, nil, nil, int64(110), int64(9)}, {0, nil, nil, nil, int64(130), int64(1)}, {0, nil, nil, nil, int64(140), int64(2)}, {0, nil, nil, nil, int64(500), int64(4)}},
+	}
+	if err := RollUp(context.Background(), st, "ks", tbl, []any{int64(1)}, 0, 200); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.batches) != 1 || len(st.batches[0]) != 2 {
+		t.Fatalf("batches: %v", st.batches)
+	}
+	snap, fold := st.batches[0][0], st.batches[0][1]
+	wantSnap := []any{int64(200), int64(200), int64(3), int64(120), int64(1), 0}
+	if !reflect.DeepEqual(snap.Args, wantSnap) || !strings.Contains(snap.CQL, "SET s_through = ?, s_c3_likes = ?, a_c3_likes = ?") {
+		t.Fatalf("snapshot: %v", snap)
+	}
+	if !reflect.DeepEqual(fold.Args, []any{int64(200), int64(1), 0, int64(200)}) {
+		t.Fatalf("fold: %v", fold)
+	}
+}
+
+type rollupStore struct {
+	recorder
+	base, deltas [][]any
+	batches      [][]Stmt
+}
+
+func (r *rollupStore) Query(_ context.Context, st Stmt) ([][]any, error) {
+	if strings.Contains(st.CQL, "WRITETIME") {
+		return r.base, nil
+	}
+	return r.deltas, nil
+}
+
+func (r *rollupStore) Batch(_ context.Context, sts []Stmt) error {
+	r.batches = append(r.batches, sts)
+	return nil
 }

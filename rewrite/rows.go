@@ -111,7 +111,9 @@ func readRow(ctx context.Context, env *Env, t *catalog.Table, key []any, asOf in
 	if derr != nil {
 		return rowState{}, fmt.Errorf("read %s deltas: %w", t.Name, derr)
 	}
-	return assemble(t, key, base, deltas, asOf), nil
+	shards := parseShards(t, deltas)
+	env.maybeRollUp(t, key, shards)
+	return assemble(t, key, base, shards, asOf), nil
 }
 
 // baseRead selects tally_born, tally_deleted, then each value column and
@@ -126,19 +128,8 @@ func baseRead(ks string, t *catalog.Table, key []any) Stmt {
 	return Stmt{CQL: b.String(), Args: cqlKey(t, key)}
 }
 
-// deltaRead selects ts and each counter column over every shard.
-func deltaRead(ks string, t *catalog.Table, key []any) Stmt {
-	var b strings.Builder
-	b.WriteString("SELECT ts")
-	for _, c := range t.Counters() {
-		b.WriteString(", " + c.CQLName())
-	}
-	fmt.Fprintf(&b, " FROM %s.%s WHERE %s AND shard IN (%s)", quoteIdent(ks), t.DeltaTable(), keyWhere(t), shardList(t.Shards))
-	return Stmt{CQL: b.String(), Args: cqlKey(t, key)}
-}
-
 // assemble applies the visibility rules of the package doc.
-func assemble(t *catalog.Table, key []any, base, deltas [][]any, asOf int64) rowState {
+func assemble(t *catalog.Table, key []any, base [][]any, shards []shardState, asOf int64) rowState {
 	if len(base) == 0 {
 		return rowState{}
 	}
@@ -154,7 +145,7 @@ func assemble(t *catalog.Table, key []any, base, deltas [][]any, asOf int64) row
 	}
 	counterIdx := map[*catalog.Column]int{}
 	for i, c := range t.Counters() {
-		counterIdx[c] = i + 1 // column in the delta rows
+		counterIdx[c] = i
 	}
 	for i, c := range t.ValueColumns() {
 		v, wt := r[2+2*i], r[3+2*i]
@@ -163,13 +154,7 @@ func assemble(t *catalog.Table, key []any, base, deltas [][]any, asOf int64) row
 			continue
 		}
 		if j, ok := counterIdx[c]; ok {
-			sum := v.(int64)
-			for _, d := range deltas {
-				if ts := d[0].(int64); ts > w && ts <= asOf && d[j] != nil {
-					sum += d[j].(int64)
-				}
-			}
-			v = sum
+			v = v.(int64) + sumDeltas(shards, j, w, asOf)
 		}
 		values[c.Num-1] = fromCQL(c, v)
 	}

@@ -53,15 +53,29 @@ func (e *Env) Commit(ctx context.Context) error {
 	if tx == nil || len(tx.writes) == 0 {
 		return nil
 	}
+	ctx, cancel := e.writeDeadline(ctx)
+	defer cancel()
 	if err := e.Store.Batch(ctx, tx.writes); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
 
+// writeDeadline bounds a write, retries included, to half the settle
+// window: a write still in flight when a rollup folds its timestamp could
+// be lost, so tally gives up on it first and reports 08007.
+func (e *Env) writeDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if e.Options.Settle <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, e.Options.Settle/2)
+}
+
 // write applies writes now, or buffers them in the open transaction.
 func (e *Env) write(ctx context.Context, writes []Stmt) error {
 	if e.tx == nil {
+		ctx, cancel := e.writeDeadline(ctx)
+		defer cancel()
 		return e.Store.Batch(ctx, writes)
 	}
 	if e.tx.n >= MaxTxStatements {

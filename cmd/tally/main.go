@@ -64,8 +64,15 @@ func serve(args []string) error {
 	fs.StringVar(&cfg.WriteConsistency, "write-consistency", cfg.WriteConsistency, "consistency level of writes")
 	fs.IntVar(&cfg.Shards, "shards", cfg.Shards, "delta partitions per row for new tables (hot keys)")
 	fs.IntVar(&cfg.GCGraceSeconds, "gc-grace-seconds", cfg.GCGraceSeconds, "gc_grace_seconds of new CQL tables (0: Cassandra's default)")
+	fs.DurationVar(&cfg.CassandraTimeout, "cassandra-timeout", cfg.CassandraTimeout, "timeout of one Cassandra request")
+	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "age at which writes are settled: rollups fold them, and a write gives up (08007) after half of it")
+	fs.IntVar(&cfg.RollupThreshold, "rollup-threshold", cfg.RollupThreshold, "settled deltas in one shard that make a read ask for a rollup (0: no rollups)")
+	fs.DurationVar(&cfg.IdempotencyWindow, "idempotency-window", cfg.IdempotencyWindow, "how long idempotency keys are remembered")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	var level slog.Level
@@ -86,7 +93,9 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log.Info("tally listening", "addr", ln.Addr().String(), "cassandra", cfg.Cassandra, "version", version)
-	err = app.Serve(ctx, cfg, store, ln, log)
+	engine := app.NewEngine(cfg, store, log)
+	defer engine.Close()
+	err = app.Serve(ctx, engine, ln, log)
 	log.Info("tally stopped")
 	return err
 }

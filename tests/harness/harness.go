@@ -22,6 +22,7 @@ import (
 
 	"github.com/tally-db/tally/app"
 	"github.com/tally-db/tally/cassandra"
+	"github.com/tally-db/tally/planner"
 	"github.com/tally-db/tally/rewrite"
 )
 
@@ -31,10 +32,17 @@ type Tally struct {
 	Database string
 	Store    *Recorder // every statement tally sent to Cassandra
 	Raw      *cassandra.Store
+	Engine   *planner.Engine
 }
 
 // Start starts tally for t and returns it; everything stops at t's end.
 func Start(t testing.TB) *Tally {
+	t.Helper()
+	return StartWith(t, nil)
+}
+
+// StartWith is Start with configuration changes.
+func StartWith(t testing.TB, configure func(*app.Config)) *Tally {
 	t.Helper()
 	raw := openStore(t)
 	rec := &Recorder{Store: raw}
@@ -44,15 +52,23 @@ func Start(t testing.TB) *Tally {
 	}
 	cfg := app.Defaults()
 	cfg.Shards = 4 // exercise the gather over several delta partitions
+	// Rollups run within the tests: deltas settle after 10 s.
+	cfg.Settle = 10 * time.Second
+	cfg.RollupThreshold = 16
+	if configure != nil {
+		configure(&cfg)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	engine := app.NewEngine(cfg, rec, log)
 	go func() {
 		defer close(done)
-		_ = app.Serve(ctx, cfg, rec, ln, log)
+		defer engine.Close()
+		_ = app.Serve(ctx, engine, ln, log)
 	}()
 	db := "test_" + randomHex(6)
 	t.Cleanup(func() {
@@ -62,7 +78,7 @@ func Start(t testing.TB) *Tally {
 		defer dcancel()
 		_ = raw.Schema(dctx, fmt.Sprintf("DROP KEYSPACE IF EXISTS %s", db))
 	})
-	return &Tally{Addr: ln.Addr().String(), Database: db, Store: rec, Raw: raw}
+	return &Tally{Addr: ln.Addr().String(), Database: db, Store: rec, Raw: raw, Engine: engine}
 }
 
 // DSN is a connection string for this tally and the test's database.
