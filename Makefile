@@ -24,10 +24,15 @@ test-unit:
 
 .PHONY: build run test test-unit cassandra cassandra-stop cluster cluster-stop
 
-## cassandra: one Cassandra 5.0 node on 127.0.0.1:9042 (no-op when already up)
+## cassandra: one Cassandra 5.0 node on 127.0.0.1:9042 (no-op when already up).
+## With CASSANDRA_EXTERNAL=1, use the Cassandra already running there instead.
 cassandra:
+ifeq ($(CASSANDRA_EXTERNAL),)
 	$(CASSANDRA_CTL) fetch
 	$(CASSANDRA_CTL) start 1
+else
+	@echo "cassandra: using the Cassandra already listening on 127.0.0.1:9042 (CASSANDRA_EXTERNAL)"
+endif
 
 ## cassandra-stop: stop every local Cassandra node (harmless when none runs)
 cassandra-stop:
@@ -41,3 +46,11 @@ cluster:
 ## cluster-stop: stop nodes 1..3
 cluster-stop:
 	$(CASSANDRA_CTL) stop 3
+
+## test-fault: the 3-node fault suite (tests/fault): starts the cluster, kills nodes and
+## tally processes, prints each scenario's figures. Stop the single node first
+## (make cassandra-stop): the cluster replaces it and wipes its data.
+test-fault: cluster
+	$(GO) test -tags fault -count=1 -v -timeout 25m ./tests/fault
+
+.PHONY: test-fault

@@ -197,11 +197,19 @@ func (s *Store) Schema(ctx context.Context, cql string) error {
 func classify(err error, what string) error {
 	var wt *gocql.RequestErrWriteTimeout
 	var unavailable *gocql.RequestErrUnavailable
+	var invalid *gocql.RequestErrInvalid
+	var syntax *gocql.RequestErrSyntax
+	write := what == "write" || what == "batch"
 	switch {
+	case errors.As(err, &invalid), errors.As(err, &syntax):
+		// Refused before anything was written (a dropped table, a bug).
+		return pgerr.Wrap(err, pgerr.InternalError, "cassandra refused the %s", what)
 	case errors.As(err, &wt):
 		return pgerr.Wrap(err, pgerr.TransactionResolutionUnknown,
 			"cassandra %s timed out: the write may or may not have been applied", what)
-	case errors.Is(err, context.DeadlineExceeded) && (what == "write" || what == "batch"):
+	case (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) && write:
+		// Cancelled or out of time after the write may have reached a
+		// replica: tally can't take it back, so it can't call it failed.
 		return pgerr.Wrap(err, pgerr.TransactionResolutionUnknown,
 			"cassandra %s did not finish in time: the write may or may not have been applied", what)
 	case errors.Is(err, context.Canceled):
@@ -209,7 +217,7 @@ func classify(err error, what string) error {
 	case errors.As(err, &unavailable), errors.Is(err, gocql.ErrNoConnections), errors.Is(err, gocql.ErrUnavailable):
 		// The coordinator refused before writing anything.
 		return pgerr.Wrap(err, "08006", "cassandra %s failed: not enough replicas available", what)
-	case what == "write" || what == "batch":
+	case write:
 		// Anything else may have happened after the write reached a replica.
 		return pgerr.Wrap(err, pgerr.TransactionResolutionUnknown,
 			"cassandra %s failed: the write may or may not have been applied", what)

@@ -158,7 +158,8 @@ func hint(name string) string {
 // CQLType is the Cassandra type that stores values of a Postgres type.
 // Integers of every width are bigint (counters sum in 64 bits); timestamps
 // are bigint microseconds since 1970 (Postgres precision; CQL timestamp only
-// keeps milliseconds).
+// keeps milliseconds); dates are int days since 1970 (the driver's date
+// encoding fails on early dates Postgres accepts).
 func CQLType(oid sqltypes.OID) (string, bool) {
 	switch oid {
 	case sqltypes.Int2, sqltypes.Int4, sqltypes.Int8, sqltypes.Timestamp, sqltypes.Timestamptz:
@@ -174,7 +175,7 @@ func CQLType(oid sqltypes.OID) (string, bool) {
 	case sqltypes.UUID:
 		return "uuid", true
 	case sqltypes.Date:
-		return "date", true
+		return "int", true
 	case sqltypes.Bytea:
 		return "blob", true
 	}

@@ -58,6 +58,9 @@ func (p *planCtx) insert(is *pg_query.InsertStmt) (rewrite.Op, []Field, error) {
 		if len(items) > len(cols) {
 			return nil, nil, pgerr.New(pgerr.SyntaxError, "INSERT has more expressions than target columns")
 		}
+		if len(items) < len(cols) && len(is.Cols) == 0 {
+			cols = cols[:len(items)] // the rest take their defaults
+		}
 		if len(items) < len(cols) {
 			return nil, nil, pgerr.New(pgerr.SyntaxError, "INSERT has more target columns than expressions")
 		}
@@ -199,6 +202,9 @@ func (p *planCtx) selectStmt(ss *pg_query.SelectStmt) (rewrite.Op, []Field, erro
 		return nil, nil, unsupported("FOR UPDATE/SHARE")
 	case len(ss.FromClause) > 1:
 		return nil, nil, unsupported("joins")
+	}
+	if len(ss.TargetList) == 0 {
+		return nil, nil, unsupported("SELECT without result columns")
 	}
 	if len(ss.FromClause) == 0 {
 		if ss.WhereClause != nil {

@@ -196,16 +196,30 @@ func (p *planCtx) boolExpr(b *pg_query.BoolExpr, sc *scope) (rewrite.Expr, error
 	op := map[pg_query.BoolExprType]string{pg_query.BoolExprType_AND_EXPR: "AND", pg_query.BoolExprType_OR_EXPR: "OR", pg_query.BoolExprType_NOT_EXPR: "NOT"}[b.Boolop]
 	out := &rewrite.BoolOp{Op: op}
 	for _, a := range b.Args {
-		e, err := p.expr(a, sc, sqltypes.Bool)
+		e, err := p.boolean(a, sc, op)
 		if err != nil {
 			return nil, err
-		}
-		if e, err = coerce(e, sqltypes.Bool, false); err != nil {
-			return nil, pgerr.New(pgerr.DatatypeMismatch, "argument of %s must be type boolean, not type %s", op, typeName(e.Type()))
 		}
 		out.Args = append(out.Args, e)
 	}
 	return out, nil
+}
+
+// boolean plans an expression that must be boolean (an argument of
+// AND/OR/NOT, a WHERE condition); an untyped parameter becomes boolean.
+func (p *planCtx) boolean(n *pg_query.Node, sc *scope, what string) (rewrite.Expr, error) {
+	e, err := p.expr(n, sc, sqltypes.Bool)
+	if err != nil {
+		return nil, err
+	}
+	b, err := coerce(e, sqltypes.Bool, false)
+	if err != nil {
+		if pgerr.CodeOf(err) != pgerr.DatatypeMismatch {
+			return nil, err // a bad literal: 22P02
+		}
+		return nil, pgerr.New(pgerr.DatatypeMismatch, "argument of %s must be type boolean, not type %s", what, typeName(e.Type()))
+	}
+	return b, nil
 }
 
 // opName is the operator of an A_Expr ("=", "+", ...).

@@ -63,6 +63,9 @@ func (s *Session) fail() {
 }
 
 func (s *Session) prepare(ctx context.Context, sql string, paramOIDs []uint32) ([]*Statement, error) {
+	if err := checkDepth(sql); err != nil {
+		return nil, err
+	}
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
 		return nil, syntaxError(err)
@@ -180,6 +183,12 @@ func (st *Statement) execute(ctx context.Context, params []any) (*rewrite.Result
 		return nil, pgerr.New(pgerr.ProtocolViolation, "statement requires %d parameters, got %d", len(st.params), len(params))
 	}
 	res, err := st.run(ctx, params)
+	if pgerr.CodeOf(err) == pgerr.InternalError {
+		// The table may be gone: another tally process dropped it.
+		if rerr := rewrite.Recheck(ctx, st.sess.env, st.op); rerr != nil {
+			err = rerr
+		}
+	}
 	if errors.Is(err, rewrite.ErrStalePlan) {
 		if err := st.replan(ctx); err != nil {
 			return nil, err
@@ -217,15 +226,49 @@ func (st *Statement) run(ctx context.Context, params []any) (*rewrite.Result, er
 	return op.Execute(ctx, st.sess.env, params)
 }
 
-// syntaxError maps a parser error to 42601 with its position.
+// syntaxError maps a parser error to 42601 with its position. Any other
+// error of the parser comes from decoding a tree nested too deeply.
 func syntaxError(err error) error {
-	e := &pgerr.Error{Code: pgerr.SyntaxError, Message: err.Error(), Err: err}
 	var pe *parser.Error
 	if errors.As(err, &pe) {
-		e.Message = pe.Message
-		e.Position = int32(pe.Cursorpos)
+		return &pgerr.Error{Code: pgerr.SyntaxError, Message: pe.Message, Position: int32(pe.Cursorpos), Err: err}
 	}
-	return e
+	return pgerr.Wrap(err, stackDepthExceeded, "stack depth limit exceeded")
+}
+
+// stackDepthExceeded is Postgres' SQLSTATE for expressions nested too deep.
+const stackDepthExceeded pgerr.Code = "54001"
+
+// maxOperators bounds the operators of one query. The parser's C code
+// recurses over the tree it builds and can overflow its stack on a query
+// like 1+1+...+1 with tens of thousands of terms, taking the process down;
+// such a query is refused before it is parsed, as Postgres refuses it
+// with 54001.
+const maxOperators = 10000
+
+// checkDepth refuses queries with more operators than maxOperators.
+// Short queries can't hold that many and are not scanned.
+func checkDepth(sql string) error {
+	if len(sql) < 2*maxOperators {
+		return nil
+	}
+	scan, err := pg_query.Scan(sql)
+	if err != nil {
+		return nil // the parser reports it
+	}
+	n := 0
+	for _, tok := range scan.Tokens {
+		switch tok.Token {
+		case pg_query.Token_ASCII_43, pg_query.Token_ASCII_45, pg_query.Token_ASCII_42, pg_query.Token_ASCII_47,
+			pg_query.Token_ASCII_40, pg_query.Token_AND, pg_query.Token_OR, pg_query.Token_NOT, pg_query.Token_Op:
+			n++
+		}
+	}
+	if n > maxOperators {
+		return pgerr.New(stackDepthExceeded, "stack depth limit exceeded").
+			WithDetail("The query has %d operators; tally accepts at most %d.", n, maxOperators)
+	}
+	return nil
 }
 
 func unsupported(what string, args ...any) *pgerr.Error {

@@ -106,7 +106,11 @@ func (p *planCtx) show(vs *pg_query.VariableShowStmt) (rewrite.Op, []Field, erro
 	if name == "transaction isolation level" {
 		name = "transaction_isolation"
 	}
-	fields := fieldsOf([]string{name}, []rewrite.Expr{&rewrite.Const{Typ: sqltypes.Text}}, []int32{-1})
+	header := name
+	if r, ok := reported[name]; ok {
+		header = r // SHOW TimeZone's column is "TimeZone", as in Postgres
+	}
+	fields := fieldsOf([]string{header}, []rewrite.Expr{&rewrite.Const{Typ: sqltypes.Text}}, []int32{-1})
 	op := &sessionOp{desc: "Show " + name, tag: "SHOW", sess: p.sess, run: func(s *Session) ([][]any, error) {
 		v, ok := s.settings[name]
 		if !ok {

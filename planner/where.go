@@ -5,7 +5,6 @@ import (
 
 	"github.com/tally-db/tally/pgerr"
 	"github.com/tally-db/tally/rewrite"
-	"github.com/tally-db/tally/sqltypes"
 )
 
 // maxKeys bounds how many rows one statement may name through IN lists.
@@ -26,12 +25,14 @@ func (p *planCtx) where(n *pg_query.Node, sc *scope, verb string) ([][]rewrite.E
 			perCol[col] = values
 			continue
 		}
-		e, err := p.expr(conj, sc, 0)
+		if verb != "SELECT" && readsColumns(conj) {
+			// Checking a condition on the row and then writing is not atomic
+			// in Cassandra: `used < 100` could let concurrent updates past it.
+			return nil, nil, unsupported("%s with a condition on columns outside the primary key (it could not be checked atomically)", verb)
+		}
+		e, err := p.boolean(conj, sc, "WHERE")
 		if err != nil {
 			return nil, nil, err
-		}
-		if e, err = coerce(e, sqltypes.Bool, false); err != nil {
-			return nil, nil, pgerr.New(pgerr.DatatypeMismatch, "argument of WHERE must be type boolean, not type %s", typeName(e.Type()))
 		}
 		rest = append(rest, e)
 	}
@@ -128,11 +129,16 @@ func (p *planCtx) keyPredicate(n *pg_query.Node, sc *scope) (int, []rewrite.Expr
 		if err != nil {
 			return -1, nil, err
 		}
-		if e, err = coerce(e, c.Type, false); err != nil {
+		v, err := coerce(e, c.Type, false)
+		switch {
+		case err != nil && pgerr.CodeOf(err) == pgerr.NumericValueOutOfRange:
+			// A number outside the key's type equals no key: no row.
+			v = &rewrite.Const{Typ: c.Type}
+		case err != nil:
 			return -1, nil, pgerr.New(pgerr.UndefinedFunction, "operator does not exist: %s = %s", typeName(c.Type), typeName(e.Type())).
 				WithHint("No operator matches the given name and argument types. You might need to add explicit type casts.")
 		}
-		values = append(values, e)
+		values = append(values, v)
 	}
 	return pos, values, nil
 }

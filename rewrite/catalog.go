@@ -146,3 +146,24 @@ func lookup(ctx context.Context, env *Env, t *catalog.Table) (*catalog.Table, er
 	}
 	return cur, nil
 }
+
+// tableOp is an operation on one table.
+type tableOp interface{ table() *catalog.Table }
+
+func (op *Insert) table() *catalog.Table { return op.Table }
+func (op *Update) table() *catalog.Table { return op.Table }
+func (op *Delete) table() *catalog.Table { return op.Table }
+func (op *Select) table() *catalog.Table { return op.Table }
+
+// Recheck is called after op failed inside Cassandra: if its table was
+// dropped (42P01) or replaced (ErrStalePlan) by another tally process
+// since this one cached the catalog, it says so; otherwise it returns nil.
+func Recheck(ctx context.Context, env *Env, op Op) error {
+	top, ok := op.(tableOp)
+	if !ok {
+		return nil
+	}
+	env.Catalog.Invalidate(env.Keyspace)
+	_, err := lookup(ctx, env, top.table())
+	return err
+}

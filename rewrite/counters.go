@@ -2,9 +2,11 @@ package rewrite
 
 import (
 	"fmt"
+	"math/big"
 	"strings"
 
 	"github.com/tally-db/tally/catalog"
+	"github.com/tally-db/tally/pgerr"
 )
 
 // A counter's deltas live in the delta table, spread over shards (delta
@@ -77,18 +79,30 @@ func parseShards(t *catalog.Table, rows [][]any) []shardState {
 // sumDeltas is what counter j gains over its base cell written at w, as
 // of asOf: each shard's snapshot when it was summed against that same base,
 // plus the deltas after both the base and the snapshot.
-func sumDeltas(shards []shardState, j int, w, asOf int64) int64 {
-	var sum int64
+// The sum is big enough for any int64 sum; addCounter checks the result.
+func sumDeltas(shards []shardState, j int, w, asOf int64) *big.Int {
+	sum := new(big.Int)
 	for _, s := range shards {
 		lower := max(w, s.through)
 		if s.through > 0 && s.afters[j] == w {
-			sum += s.sums[j]
+			sum.Add(sum, big.NewInt(s.sums[j]))
 		}
 		for _, d := range s.deltas {
 			if v, ok := d.vals[j].(int64); ok && d.ts > lower && d.ts <= asOf {
-				sum += v
+				sum.Add(sum, big.NewInt(v))
 			}
 		}
 	}
 	return sum
+}
+
+// addCounter is base + deltas, or 22003 when it leaves the column's type:
+// increments are written blind, so an overflow shows when the value is read.
+func addCounter(c *catalog.Column, base int64, deltas *big.Int) (int64, error) {
+	v := deltas.Add(deltas, big.NewInt(base))
+	if !v.IsInt64() {
+		return 0, pgerr.New(pgerr.NumericValueOutOfRange, "bigint out of range").
+			WithDetail("The increments of column %q add up past the range of its type.", c.Name)
+	}
+	return v.Int64(), checkIntRange(v.Int64(), c.Type)
 }

@@ -3,7 +3,6 @@ package rewrite
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/tally-db/tally/catalog"
 )
@@ -81,18 +80,16 @@ func (op *Delete) Execute(ctx context.Context, env *Env, params []any) (*Result,
 	return res, nil
 }
 
-// deleteRows writes the markers of keys and, when countLive, reads in
-// parallel how many of them were live; then it cleans up old deltas.
+// deleteRows writes the markers of keys and, when countLive, first reads
+// how many of them are live (first: the marker it writes would hide what
+// the row was before); then it cleans up old deltas.
 func deleteRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, st stamp, countLive bool) (int, error) {
 	var live []liveness
-	var rerr error
-	var wg sync.WaitGroup
 	if countLive && len(keys) > 0 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			live, rerr = readLive(ctx, env, t, keys)
-		}()
+		var err error
+		if live, err = readLive(ctx, env, t, keys); err != nil {
+			return 0, err
+		}
 	}
 	markers := make([]Stmt, len(keys))
 	for i, key := range keys {
@@ -102,13 +99,8 @@ func deleteRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, s
 			Timestamp: st.ts,
 		}
 	}
-	werr := env.write(ctx, markers)
-	wg.Wait()
-	if werr != nil {
-		return 0, fmt.Errorf("delete from %s: %w", t.Name, werr)
-	}
-	if rerr != nil {
-		return 0, rerr
+	if err := env.write(ctx, markers); err != nil {
+		return 0, fmt.Errorf("delete from %s: %w", t.Name, err)
 	}
 	for _, key := range keys {
 		env.record(t, key, rowChange{ts: st.ts, delete: true})

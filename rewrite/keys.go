@@ -19,6 +19,9 @@ func evalKeys(ev *Eval, keys [][]Expr) ([][]any, error) {
 		null := false
 		for i, e := range exprs {
 			v, err := e.Eval(ev)
+			if pgerr.CodeOf(err) == pgerr.NumericValueOutOfRange {
+				v, err = nil, nil // a number outside the key's type equals no key
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -113,7 +113,7 @@ func readRow(ctx context.Context, env *Env, t *catalog.Table, key []any, asOf in
 	}
 	shards := parseShards(t, deltas)
 	env.maybeRollUp(t, key, shards)
-	return assemble(t, key, base, shards, asOf), nil
+	return assemble(t, key, base, shards, asOf)
 }
 
 // baseRead selects tally_born, tally_deleted, then each value column and
@@ -129,15 +129,15 @@ func baseRead(ks string, t *catalog.Table, key []any) Stmt {
 }
 
 // assemble applies the visibility rules of the package doc.
-func assemble(t *catalog.Table, key []any, base [][]any, shards []shardState, asOf int64) rowState {
+func assemble(t *catalog.Table, key []any, base [][]any, shards []shardState, asOf int64) (rowState, error) {
 	if len(base) == 0 {
-		return rowState{}
+		return rowState{}, nil
 	}
 	r := base[0]
 	born, _ := r[0].(int64)
 	deleted, _ := r[1].(int64)
 	if r[0] == nil || born <= deleted || born <= t.TruncatedAt || born > asOf {
-		return rowState{}
+		return rowState{}, nil
 	}
 	values := make([]any, len(t.Columns))
 	for i, k := range t.PrimaryKey {
@@ -154,11 +154,15 @@ func assemble(t *catalog.Table, key []any, base [][]any, shards []shardState, as
 			continue
 		}
 		if j, ok := counterIdx[c]; ok {
-			v = v.(int64) + sumDeltas(shards, j, w, asOf)
+			n, err := addCounter(c, v.(int64), sumDeltas(shards, j, w, asOf))
+			if err != nil {
+				return rowState{}, err
+			}
+			v = n
 		}
 		values[c.Num-1] = fromCQL(c, v)
 	}
-	return rowState{live: true, values: values}
+	return rowState{live: true, values: values}, nil
 }
 
 func shardList(n int) string {

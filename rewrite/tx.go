@@ -71,8 +71,50 @@ func (e *Env) writeDeadline(ctx context.Context) (context.Context, context.Cance
 	return context.WithTimeout(ctx, e.Options.Settle/2)
 }
 
+// Limits of what one statement (or one transaction) may write, below
+// Cassandra's: a batch over batch_size_fail_threshold (50 KiB) and a
+// message over native_transport_max_message_size (4 MiB here) are refused.
+const (
+	maxBatchBytes = 40 << 10
+	maxWriteBytes = 2 << 20
+)
+
+// checkSize refuses writes Cassandra would refuse, with 54000.
+func checkSize(writes []Stmt) error {
+	total := 0
+	for _, w := range writes {
+		for _, a := range w.Args {
+			switch v := a.(type) {
+			case string:
+				total += len(v)
+			case []byte:
+				total += len(v)
+			default:
+				total += 8
+			}
+		}
+	}
+	switch {
+	case total > maxWriteBytes:
+		return pgerr.New(pgerr.ProgramLimitExceeded, "a statement may write at most %d bytes at once (this one: %d)", maxWriteBytes, total)
+	case len(writes) > 1 && total > maxBatchBytes:
+		return pgerr.New(pgerr.ProgramLimitExceeded,
+			"a statement or transaction writing several rows may write at most %d bytes (this one: %d)", maxBatchBytes, total).
+			WithHint("Rows written together go in one atomic Cassandra batch; write fewer rows per statement.")
+	}
+	return nil
+}
+
 // write applies writes now, or buffers them in the open transaction.
 func (e *Env) write(ctx context.Context, writes []Stmt) error {
+	if err := checkSize(writes); err != nil {
+		return err
+	}
+	if e.tx != nil {
+		if err := checkSize(append(append([]Stmt(nil), e.tx.writes...), writes...)); err != nil {
+			return err
+		}
+	}
 	if e.tx == nil {
 		ctx, cancel := e.writeDeadline(ctx)
 		defer cancel()

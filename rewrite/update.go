@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/tally-db/tally/catalog"
+	"github.com/tally-db/tally/pgerr"
 )
 
 // Assign is one `SET col = expr`: an absolute value, or (in Update.Adds)
@@ -91,7 +92,11 @@ func (op *Update) Execute(ctx context.Context, env *Env, params []any) (*Result,
 		return nil, fmt.Errorf("update %s: %w", t.Name, werr)
 	}
 	if rerr != nil {
-		return nil, rerr
+		// The write is applied; only the count is missing. Ask once more.
+		if live, rerr = readLive(ctx, env, t, keys); rerr != nil {
+			return nil, pgerr.Wrap(rerr, pgerr.TransactionResolutionUnknown,
+				"the update was written but whether its rows exist could not be read")
+		}
 	}
 	for _, key := range keys {
 		env.record(t, key, rowChange{ts: st.ts, sets: sets, adds: adds})

@@ -15,6 +15,8 @@ func toCQL(c *catalog.Column, v any) any {
 	switch c.Type {
 	case sqltypes.Timestamp, sqltypes.Timestamptz:
 		return v.(time.Time).UnixMicro()
+	case sqltypes.Date:
+		return int(v.(time.Time).Unix() / 86400)
 	}
 	return v
 }
@@ -28,8 +30,7 @@ func fromCQL(c *catalog.Column, v any) any {
 	case sqltypes.Timestamp, sqltypes.Timestamptz:
 		return time.UnixMicro(v.(int64)).UTC()
 	case sqltypes.Date:
-		t := v.(time.Time).UTC()
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+		return time.Unix(int64(v.(int))*86400, 0).UTC()
 	}
 	return v
 }

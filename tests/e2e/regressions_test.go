@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tally-db/tally/tests/harness"
+)
+
+// Inputs that once crashed tally or answered XX000 (found by trying to
+// break it): each gets its SQLSTATE, or Postgres' answer, and the session
+// and process stay up.
+func TestRegressions(t *testing.T) {
+	tl := harness.Start(t)
+	c := tl.Connect(t)
+	ctx := context.Background()
+	mustExec(t, c, postsDDL)
+	mustExec(t, c, `CREATE TABLE k2 (a int, b text, c smallint, v bigint, d date, PRIMARY KEY (a, b, c))`)
+	mustExec(t, c, `INSERT INTO posts (post_id, title) VALUES (1, 'p')`)
+
+	// Key values outside the key's type match no row, as in Postgres.
+	expectRows(t, c, 0, `SELECT * FROM k2 WHERE a = 99999999999 AND b = 'x' AND c = 1`)
+	expectRows(t, c, 0, `SELECT * FROM k2 WHERE a = 1 AND b = 'x' AND c IN (1, 70000)`)
+	expectRows(t, c, 0, `SELECT * FROM posts WHERE post_id = 99999999999999999999`)
+	expectTag(t, c, "DELETE 0", `DELETE FROM k2 WHERE a = 1 AND b = 'x' AND c = 99999`)
+	cases := []struct{ code, sql string }{
+		{"42883", `SELECT * FROM k2 WHERE a = 1 AND b = 1 AND c = 1`},
+		{"42883", `SELECT * FROM k2 WHERE a = true AND b = 'x' AND c = 1`},
+		{"42804", `SELECT 1 AND 2`},
+		{"42804", `SELECT NOT 1`},
+		{"42804", `SELECT * FROM k2 WHERE 1 AND a = 1 AND b = 'x' AND c = 1`},
+		{"0A000", `UPDATE posts SET likes = likes + 1 WHERE post_id = 1 AND likes < 100`},
+		{"0A000", `SELECT;`},
+		{"54001", `SELECT ` + strings.Repeat("1 + ", 50000) + `1`},
+	}
+	for _, tc := range cases {
+		expectCode(t, c, tc.code, tc.sql)
+	}
+
+	// Dates Postgres accepts, early ones included, round-trip.
+	mustExec(t, c, `INSERT INTO k2 (a, b, c, d) VALUES (1, 'x', 1, '0001-01-01'), (2, 'x', 1, '1969-12-31')`)
+	var d time.Time
+	if err := c.QueryRow(ctx, `SELECT d FROM k2 WHERE a = 1 AND b = 'x' AND c = 1`).Scan(&d); err != nil || d.Year() != 1 {
+		t.Fatalf("date: %v %v", d, err)
+	}
+	if err := c.QueryRow(ctx, `SELECT d FROM k2 WHERE a = 2 AND b = 'x' AND c = 1`).Scan(&d); err != nil || d.Format("2006-01-02") != "1969-12-31" {
+		t.Fatalf("date: %v %v", d, err)
+	}
+
+	// Increments past bigint's range fail to read, never wrap.
+	mustExec(t, c, `UPDATE posts SET likes = 9223372036854775807 WHERE post_id = 1`)
+	mustExec(t, c, `UPDATE posts SET likes = likes + 1 WHERE post_id = 1`)
+	expectCode(t, c, "22003", `SELECT likes FROM posts WHERE post_id = 1`)
+	mustExec(t, c, `UPDATE posts SET likes = 0 WHERE post_id = 1`)
+	if got := likesOf(t, c, 1); got != 0 {
+		t.Fatalf("likes = %d", got)
+	}
+
+	// Writing too much in one atomic batch is 54000, not XX000.
+	var rows []string
+	for i := 0; i < 600; i++ {
+		rows = append(rows, fmt.Sprintf("(%d, 'a fairly long title for row number %d')", 1000+i, i))
+	}
+	expectCode(t, c, "54000", `INSERT INTO posts (post_id, title) VALUES `+strings.Join(rows, ", "))
+	expectCode(t, c, "54000", `INSERT INTO posts (post_id, title) VALUES (5, $1)`, strings.Repeat("x", 3<<20))
+
+	// INSERT without a column list may leave trailing columns to their defaults.
+	expectTag(t, c, "INSERT 0 1", `INSERT INTO posts VALUES (7, 'short')`)
+	if got := likesOf(t, c, 7); got != 0 {
+		t.Fatalf("default likes = %d", got)
+	}
+}
