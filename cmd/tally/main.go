@@ -34,6 +34,8 @@ func run(args []string) error {
 	switch cmd {
 	case "serve":
 		return serve(args)
+	case "verify":
+		return verify(args)
 	case "version":
 		fmt.Println("tally", version)
 		return nil
@@ -50,6 +52,7 @@ func usage() {
 
 usage:
   tally serve [flags]   serve Postgres clients (default command; tally serve -h for flags)
+  tally verify [flags]  recompute rows from raw deltas and markers and compare with SELECT
   tally version         print the version
 `)
 }
