@@ -71,4 +71,3 @@ func verify(args []string) error {
 	}
 	return nil
 }
-
