@@ -18,11 +18,15 @@ run: cassandra build
 test: cassandra
 	$(GO) test -count=1 -timeout 20m ./...
 
+## bench-hotkey: 64 clients on one row against 64 clients on 64 rows (compare incr/s)
+bench-hotkey: cassandra
+	$(GO) test -run '^$$' -bench HotKey -benchtime 4000x -count 1 ./tests/bench
+
 ## test-unit: the tests that need no Cassandra
 test-unit:
 	$(GO) test -count=1 ./pgerr/... ./sqltypes/... ./catalog/... ./rewrite/... ./planner/... ./proxy/...
 
-.PHONY: build run test test-unit cassandra cassandra-stop cluster cluster-stop
+.PHONY: build run test test-unit bench-hotkey cassandra cassandra-stop cluster cluster-stop
 
 ## cassandra: one Cassandra 5.0 node on 127.0.0.1:9042 (no-op when already up).
 ## With CASSANDRA_EXTERNAL=1, use the Cassandra already running there instead.

@@ -27,6 +27,10 @@ type Session struct {
 	settings map[string]string // SET/SHOW values, by lower-case name
 	changed  map[string]string // reported settings changed since last asked
 	tx       byte
+	// implicit: the open block is the implicit one of a multi-statement
+	// query, not a BEGIN; it commits after the query's last statement and
+	// rolls back at its first error.
+	implicit bool
 }
 
 // TxStatus is the transaction status for ReadyForQuery.
@@ -72,6 +76,14 @@ func (s *Session) prepare(ctx context.Context, sql string, paramOIDs []uint32) (
 	}
 	out := make([]*Statement, 0, len(tree.Stmts))
 	cs := comments(sql)
+	// Several statements in one query run as one implicit transaction, as
+	// in Postgres, unless they manage transactions themselves.
+	implicit := len(tree.Stmts) > 1 && s.tx == TxIdle
+	for _, raw := range tree.Stmts {
+		if raw.Stmt.GetTransactionStmt() != nil {
+			implicit = false
+		}
+	}
 	for i, raw := range tree.Stmts {
 		start, next := int(raw.StmtLocation), -1
 		if i+1 < len(tree.Stmts) {
@@ -82,7 +94,8 @@ func (s *Session) prepare(ctx context.Context, sql string, paramOIDs []uint32) (
 			text = sql[start : start+int(raw.StmtLen)]
 		}
 		st := &Statement{node: raw.Stmt, declared: paramOIDs, sess: s, text: text,
-			idemKey: tagFor(cs, start, next, idempotencyTag)}
+			idemKey:    tagFor(cs, start, next, idempotencyTag),
+			opensBlock: implicit && i == 0, closesBlock: implicit && i == len(tree.Stmts)-1}
 		// A statement after the first of a multi-statement query is planned
 		// when it runs, after the ones before it (CREATE TABLE t; INSERT
 		// INTO t ...), as Postgres analyses each statement in turn.
@@ -110,6 +123,9 @@ const (
 type Statement struct {
 	text     string // the statement's SQL
 	idemKey  string // from a sqlcommenter comment
+	// opensBlock and closesBlock: first and last of a multi-statement
+	// query's implicit transaction.
+	opensBlock, closesBlock bool
 	node     *pg_query.Node
 	declared []uint32 // parameter types the client declared
 	op       rewrite.Op
@@ -163,11 +179,25 @@ func (st *Statement) Plan() string { return st.op.String() }
 // planning it again if its table was replaced since. An error inside a
 // transaction block fails the block.
 func (st *Statement) Execute(ctx context.Context, params []any) (*rewrite.Result, error) {
-	res, err := st.execute(ctx, params)
-	if err != nil {
-		st.sess.fail()
+	s := st.sess
+	if st.opensBlock && s.tx == TxIdle {
+		s.env.Begin()
+		s.tx, s.implicit = TxActive, true
 	}
-	return res, err
+	res, err := st.execute(ctx, params)
+	switch {
+	case err != nil && s.implicit:
+		s.endTx() // the rest of the query does not run
+	case err != nil:
+		s.fail()
+	case st.closesBlock && s.implicit:
+		err = s.env.Commit(ctx)
+		s.tx, s.implicit = TxIdle, false
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 func (st *Statement) execute(ctx context.Context, params []any) (*rewrite.Result, error) {

@@ -50,7 +50,7 @@ func (p *planCtx) transaction(ts *pg_query.TransactionStmt) (rewrite.Op, error) 
 
 // endTx leaves the transaction block, discarding what was not committed.
 func (s *Session) endTx() {
-	s.tx = TxIdle
+	s.tx, s.implicit = TxIdle, false
 	s.env.Rollback()
 }
 

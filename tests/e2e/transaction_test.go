@@ -99,3 +99,29 @@ func TestPgxTransaction(t *testing.T) {
 		t.Fatalf("status %c after commit", c.PgConn().TxStatus())
 	}
 }
+
+// Several statements in one simple query run as one implicit transaction:
+// an error in the middle undoes the statements before it.
+func TestMultiStatementQueryIsAtomic(t *testing.T) {
+	tl := harness.Start(t)
+	c := tl.Connect(t)
+	ctx := context.Background()
+	_, err := c.PgConn().Exec(ctx, postsDDL+`; INSERT INTO posts (post_id, title) VALUES (1, 'p'); UPDATE posts SET likes = likes + 1 WHERE post_id = 1`).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.PgConn().Exec(ctx, `UPDATE posts SET likes = likes + 1 WHERE post_id = 1; SELECT bogus FROM posts WHERE post_id = 1; UPDATE posts SET likes = likes + 100 WHERE post_id = 1`).ReadAll()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if got := likesOf(t, c, 1); got != 1 {
+		t.Fatalf("likes = %d, want 1: the statement before the error was kept", got)
+	}
+	if c.PgConn().TxStatus() != 'I' {
+		t.Fatalf("status %c", c.PgConn().TxStatus())
+	}
+	res, err := c.PgConn().Exec(ctx, `UPDATE posts SET likes = likes + 1 WHERE post_id = 1; SELECT likes FROM posts WHERE post_id = 1`).ReadAll()
+	if err != nil || string(res[1].Rows[0][0]) != "2" {
+		t.Fatalf("read inside the implicit block: %v %v", res, err)
+	}
+}
