@@ -121,17 +121,17 @@ const (
 
 // Statement is one planned statement.
 type Statement struct {
-	text     string // the statement's SQL
-	idemKey  string // from a sqlcommenter comment
+	text    string // the statement's SQL
+	idemKey string // from a sqlcommenter comment
 	// opensBlock and closesBlock: first and last of a multi-statement
 	// query's implicit transaction.
 	opensBlock, closesBlock bool
-	node     *pg_query.Node
-	declared []uint32 // parameter types the client declared
-	op       rewrite.Op
-	fields   []Field
-	params   []uint32
-	sess     *Session
+	node                    *pg_query.Node
+	declared                []uint32 // parameter types the client declared
+	op                      rewrite.Op
+	fields                  []Field
+	params                  []uint32
+	sess                    *Session
 }
 
 // planNow plans the statement.
