@@ -1,7 +1,11 @@
 package proxy
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/jackc/pgx/v5/pgproto3"
+
 	"github.com/tally-db/tally/pgerr"
 )
 
@@ -140,7 +144,12 @@ func (c *conn) handleExecute(m *pgproto3.Execute) error {
 		c.be.Send(&pgproto3.PortalSuspended{})
 		return nil
 	}
-	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(p.result.Tag)})
+	tag := p.result.Tag
+	if p.sent > len(rows) && strings.HasPrefix(tag, "SELECT ") {
+		// A SELECT fetched in parts: Postgres counts the last part only.
+		tag = "SELECT " + strconv.Itoa(len(rows))
+	}
+	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
 	p.state, p.result, p.tag = portalDone, nil, p.result.Tag
 	return nil
 }
