@@ -6,7 +6,6 @@ import (
 	"github.com/tally-db/tally/catalog"
 	"github.com/tally-db/tally/pgerr"
 	"github.com/tally-db/tally/rewrite"
-	"github.com/tally-db/tally/sqltypes"
 )
 
 // insert plans INSERT ... VALUES [RETURNING].
@@ -99,10 +98,7 @@ func (p *planCtx) assign(t *catalog.Table, c *catalog.Column, n *pg_query.Node, 
 		}
 		return nil, err
 	}
-	if (c.Type == sqltypes.Varchar || c.Type == sqltypes.Bpchar) && c.TypMod > 4 {
-		conv = &rewrite.CheckLength{Arg: conv, Max: int(c.TypMod - 4)}
-	}
-	return conv, nil
+	return typmodLimit(conv, c.Type, c.TypMod, false), nil
 }
 
 // update plans UPDATE ... SET ... WHERE <key> [RETURNING].

@@ -35,6 +35,20 @@ func typeOf(tn *pg_query.TypeName) (sqltypes.OID, int32, error) {
 		return 0, 0, pgerr.New(pgerr.UndefinedObject, "type %q does not exist", name)
 	}
 	typmod := int32(-1)
+	if oid == sqltypes.Numeric && len(tn.Typmods) > 0 {
+		p := tn.Typmods[0].GetAConst().GetIval().GetIval()
+		var s int32
+		if len(tn.Typmods) > 1 {
+			s = tn.Typmods[1].GetAConst().GetIval().GetIval()
+		}
+		if p < 1 || p > 1000 {
+			return 0, 0, pgerr.New(pgerr.InvalidParameterValue, "NUMERIC precision %d must be between 1 and 1000", p)
+		}
+		if s < 0 || s > p {
+			return 0, 0, pgerr.New(pgerr.InvalidParameterValue, "NUMERIC scale %d must be between 0 and precision %d", s, p)
+		}
+		typmod = (p<<16 | s) + 4
+	}
 	if oid == sqltypes.Varchar || oid == sqltypes.Bpchar {
 		if len(tn.Typmods) > 0 {
 			n := tn.Typmods[0].GetAConst().GetIval().GetIval()
@@ -56,12 +70,25 @@ var knownTypes = map[string]bool{
 	"point": true, "tsvector": true, "oid": true,
 }
 
-// limitLength adds the varchar(n) check to an explicit cast.
+// limitLength adds the varchar(n) check, or numeric(p,s) rounding, to an
+// explicit cast or an assignment.
 func limitLength(e rewrite.Expr, to sqltypes.OID, typmod int32) (rewrite.Expr, error) {
-	if (to == sqltypes.Varchar || to == sqltypes.Bpchar) && typmod > 4 {
-		return &rewrite.CheckLength{Arg: e, Max: int(typmod - 4), Truncate: true}, nil
+	return typmodLimit(e, to, typmod, true), nil
+}
+
+// typmodLimit applies a column's or cast's typmod: varchar(n) refuses
+// (assignment) or truncates (cast) longer strings; numeric(p,s) rounds to
+// s places and refuses more than p digits.
+func typmodLimit(e rewrite.Expr, to sqltypes.OID, typmod int32, cast bool) rewrite.Expr {
+	switch {
+	case typmod <= 4:
+		return e
+	case to == sqltypes.Varchar || to == sqltypes.Bpchar:
+		return &rewrite.CheckLength{Arg: e, Max: int(typmod - 4), Truncate: cast}
+	case to == sqltypes.Numeric:
+		return &rewrite.NumericLimit{Arg: e, Precision: int((typmod - 4) >> 16), Scale: int((typmod - 4) & 0xffff)}
 	}
-	return e, nil
+	return e
 }
 
 func isNumber(oid sqltypes.OID) bool {

@@ -3,7 +3,10 @@ package rewrite
 import (
 	"crypto/rand"
 	"fmt"
+	"math/big"
 	"time"
+
+	"gopkg.in/inf.v0"
 
 	"github.com/tally-db/tally/pgerr"
 	"github.com/tally-db/tally/sqltypes"
@@ -223,4 +226,32 @@ func (c *CheckLength) Eval(ev *Eval) (any, error) {
 		return string(runes[:c.Max]), nil
 	}
 	return nil, pgerr.New(pgerr.StringDataRightTruncation, "value too long for type character varying(%d)", c.Max)
+}
+
+// NumericLimit enforces numeric(p,s): round to s places (half away from
+// zero) and refuse more than p-s digits before the point (22003).
+type NumericLimit struct {
+	Arg              Expr
+	Precision, Scale int
+}
+
+func (n *NumericLimit) Type() sqltypes.OID { return n.Arg.Type() }
+func (n *NumericLimit) String() string {
+	return fmt.Sprintf("%s(numeric(%d,%d))", n.Arg, n.Precision, n.Scale)
+}
+
+// Eval rounds and checks.
+func (n *NumericLimit) Eval(ev *Eval) (any, error) {
+	v, err := n.Arg.Eval(ev)
+	d, ok := v.(*inf.Dec)
+	if err != nil || !ok {
+		return v, err
+	}
+	r := new(inf.Dec).Round(d, inf.Scale(n.Scale), inf.RoundHalfUp)
+	digits := len(new(big.Int).Abs(r.UnscaledBig()).String()) - int(r.Scale())
+	if r.UnscaledBig().Sign() != 0 && digits > n.Precision-n.Scale {
+		return nil, pgerr.New(pgerr.NumericValueOutOfRange, "numeric field overflow").
+			WithDetail("A field with precision %d, scale %d must round to an absolute value less than 10^%d.", n.Precision, n.Scale, n.Precision-n.Scale)
+	}
+	return r, nil
 }

@@ -73,3 +73,17 @@ func TestRegressions(t *testing.T) {
 		t.Fatalf("default likes = %d", got)
 	}
 }
+
+// numeric(p,s) rounds to its scale and refuses too many digits, as Postgres.
+func TestNumericTypmod(t *testing.T) {
+	tl := harness.Start(t)
+	c := tl.Connect(t)
+	mustExec(t, c, `CREATE TABLE m (id int PRIMARY KEY, price numeric(10,2))`)
+	mustExec(t, c, `INSERT INTO m VALUES (1, 12345678.126)`)
+	var s string
+	if err := c.QueryRow(context.Background(), `SELECT price::text FROM m WHERE id = 1`).Scan(&s); err != nil || s != "12345678.13" {
+		t.Fatalf("price = %q, %v", s, err)
+	}
+	expectCode(t, c, "22003", `INSERT INTO m VALUES (2, 123456789.999)`)
+	expectCode(t, c, "22003", `UPDATE m SET price = 100000000 WHERE id = 1`)
+}
