@@ -5,12 +5,15 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/tally-db/tally/app"
 	"github.com/tally-db/tally/tests/harness"
 )
 
@@ -21,7 +24,12 @@ const clients = 64
 // over shards, so hot/uniform should stay near 1; compare the ns/op of
 // the two sub-benchmarks, run side by side.
 func BenchmarkHotKey(b *testing.B) {
-	tl := harness.Start(b)
+	shards := app.Defaults().Shards
+	if v, err := strconv.Atoi(os.Getenv("TALLY_BENCH_SHARDS")); err == nil {
+		shards = v
+	}
+	tl := harness.StartWith(b, func(c *app.Config) { c.Shards = shards })
+	b.Logf("%d shards", shards)
 	pool, err := pgxpool.New(context.Background(), tl.DSN()+"&pool_max_conns=64")
 	if err != nil {
 		b.Fatal(err)
