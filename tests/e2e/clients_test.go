@@ -65,6 +65,22 @@ func TestPsqlSession(t *testing.T) {
 	if out := run(`SELECT likes FROM posts WHERE post_id = 1`); !strings.Contains(out, "     0\n(1 row)") {
 		t.Fatalf("unexpected output:\n%s", out)
 	}
+	// Issue 3's psql checks: a keyed increment sent three times adds 1;
+	// BEGIN, two increments, ROLLBACK adds nothing; with COMMIT, both.
+	for i := 0; i < 3; i++ {
+		run(`UPDATE posts SET likes = likes + 1 WHERE post_id = 1 /*idempotency_key='k1'*/`)
+	}
+	if out := run(`SELECT likes FROM posts WHERE post_id = 1`); !strings.Contains(out, "     1\n(1 row)") {
+		t.Fatalf("after a keyed increment sent 3 times:\n%s", out)
+	}
+	run(`BEGIN; UPDATE posts SET likes = likes + 1 WHERE post_id = 1; UPDATE posts SET likes = likes + 1 WHERE post_id = 1; ROLLBACK`)
+	if out := run(`SELECT likes FROM posts WHERE post_id = 1`); !strings.Contains(out, "     1\n(1 row)") {
+		t.Fatalf("after ROLLBACK:\n%s", out)
+	}
+	run(`BEGIN; UPDATE posts SET likes = likes + 1 WHERE post_id = 1; UPDATE posts SET likes = likes + 1 WHERE post_id = 1; COMMIT`)
+	if out := run(`SELECT likes FROM posts WHERE post_id = 1`); !strings.Contains(out, "     3\n(1 row)") {
+		t.Fatalf("after COMMIT:\n%s", out)
+	}
 	if out := run(`DELETE FROM posts WHERE post_id = 1`); !strings.Contains(out, "DELETE 1") {
 		t.Fatalf("unexpected output:\n%s", out)
 	}
