@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -21,23 +22,12 @@ type rowState struct {
 // statement produced). Reads run in parallel, one per key.
 func readRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, asOf int64) ([]rowState, error) {
 	out := make([]rowState, len(keys))
-	errs := make([]error, len(keys))
-	var wg sync.WaitGroup
-	for i, key := range keys {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r, err := readRow(ctx, env, t, key, asOf)
-			out[i], errs[i] = env.overlayRow(t, key, r), err
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	err := perKey(keys, func(i int, key []any) error {
+		r, err := readRow(ctx, env, t, key, asOf)
+		out[i] = env.overlayRow(t, key, r)
+		return err
+	})
+	return out, err
 }
 
 // liveness is what the markers of one row say.
@@ -63,31 +53,40 @@ func (l liveness) live(t *catalog.Table, mine int64) bool {
 // markers: deciding `UPDATE 1` or `UPDATE 0` must not cost a delta scan.
 func readLive(ctx context.Context, env *Env, t *catalog.Table, keys [][]any) ([]liveness, error) {
 	out := make([]liveness, len(keys))
+	err := perKey(keys, func(i int, key []any) error {
+		rows, err := env.Store.Query(ctx, Stmt{
+			CQL:  fmt.Sprintf("SELECT tally_born, tally_deleted FROM %s.%s WHERE %s", quoteIdent(env.Keyspace), t.BaseTable(), keyWhere(t)),
+			Args: cqlKey(t, key),
+		})
+		if len(rows) > 0 {
+			out[i].born, _ = rows[0][0].(int64)
+			out[i].deleted, _ = rows[0][1].(int64)
+		}
+		out[i] = env.overlayLive(t, key, out[i])
+		if err != nil {
+			return fmt.Errorf("read %s: %w", t.Name, err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// perKey runs fn for every key in parallel and returns the first error.
+func perKey(keys [][]any, fn func(i int, key []any) error) error {
+	if len(keys) == 1 {
+		return fn(0, keys[0])
+	}
 	errs := make([]error, len(keys))
 	var wg sync.WaitGroup
 	for i, key := range keys {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rows, err := env.Store.Query(ctx, Stmt{
-				CQL:  fmt.Sprintf("SELECT tally_born, tally_deleted FROM %s.%s WHERE %s", quoteIdent(env.Keyspace), t.BaseTable(), keyWhere(t)),
-				Args: cqlKey(t, key),
-			})
-			if len(rows) > 0 {
-				out[i].born, _ = rows[0][0].(int64)
-				out[i].deleted, _ = rows[0][1].(int64)
-			}
-			out[i] = env.overlayLive(t, key, out[i])
-			errs[i] = err
+			errs[i] = fn(i, key)
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", t.Name, err)
-		}
-	}
-	return out, nil
+	return errors.Join(errs...)
 }
 
 // readRow reads the base row and, in parallel, its deltas.
