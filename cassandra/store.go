@@ -199,6 +199,7 @@ func classify(err error, what string) error {
 	var unavailable *gocql.RequestErrUnavailable
 	var invalid *gocql.RequestErrInvalid
 	var syntax *gocql.RequestErrSyntax
+	var readTimeout *gocql.RequestErrReadTimeout
 	write := what == "write" || what == "batch"
 	switch {
 	case errors.As(err, &invalid), errors.As(err, &syntax):
@@ -214,6 +215,9 @@ func classify(err error, what string) error {
 			"cassandra %s did not finish in time: the write may or may not have been applied", what)
 	case errors.Is(err, context.Canceled):
 		return pgerr.Wrap(err, pgerr.QueryCanceled, "canceling statement due to user request")
+	case !write && (errors.As(err, &readTimeout) || errors.Is(err, gocql.ErrTimeoutNoResponse) || errors.Is(err, context.DeadlineExceeded)):
+		// A read that timed out changed nothing; the client may retry.
+		return pgerr.Wrap(err, pgerr.QueryCanceled, "canceling statement: cassandra %s timed out", what)
 	case errors.As(err, &unavailable), errors.Is(err, gocql.ErrNoConnections), errors.Is(err, gocql.ErrUnavailable):
 		// The coordinator refused before writing anything.
 		return pgerr.Wrap(err, "08006", "cassandra %s failed: not enough replicas available", what)

@@ -126,6 +126,9 @@ func ensureKeyspace(ctx context.Context, env *Env) error {
 	if err := env.Store.Schema(ctx, cql); err != nil {
 		return fmt.Errorf("create catalog: %w", err)
 	}
+	if err := env.Store.Schema(ctx, idemTableCQL(env.Keyspace)); err != nil {
+		return fmt.Errorf("create idempotency table: %w", err)
+	}
 	env.Catalog.Invalidate(env.Keyspace)
 	return nil
 }

@@ -56,7 +56,9 @@ func (op *Idempotent) Execute(ctx context.Context, env *Env, params []any) (*Res
 				"idempotency key %q was already used for a different statement", op.Key).
 				WithHint("Use a new key for each distinct statement.")
 		}
-		if tag, ok := prev["tag"].(string); ok {
+		// The driver reads a null tag as "": no result yet (the first
+		// attempt is still running, or died). A real tag is never empty.
+		if tag, _ := prev["tag"].(string); tag != "" {
 			return decodeResult(tag, prev["result"], op.Types)
 		}
 		ts, _ := prev["ts"].(int64)
@@ -137,15 +139,31 @@ func decodeResult(tag string, enc any, types []sqltypes.OID) (*Result, error) {
 	return res, nil
 }
 
-// ensureIdemTable creates the keyspace's idempotency table once per process.
+// idemTableCQL creates a keyspace's idempotency table; ensureKeyspace runs
+// it with the catalog's, so statements need no schema change.
+func idemTableCQL(ks string) string {
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (key text PRIMARY KEY, fingerprint text, ts bigint, txid uuid, tag text, result text)",
+		quoteIdent(ks), idemTable)
+}
+
+// ensureIdemTable makes sure the keyspace's idempotency table exists,
+// checking once per process with a read; only a keyspace made before
+// tally had the table gets it created here.
 func ensureIdemTable(ctx context.Context, env *Env) error {
 	if _, done := env.Catalog.idemReady.Load(env.Keyspace); done {
 		return nil
 	}
-	cql := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (key text PRIMARY KEY, fingerprint text, ts bigint, txid uuid, tag text, result text)",
-		quoteIdent(env.Keyspace), idemTable)
-	if err := env.Store.Schema(ctx, cql); err != nil {
-		return fmt.Errorf("create idempotency table: %w", err)
+	rows, err := env.Store.Query(ctx, Stmt{
+		CQL:  "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
+		Args: []any{env.Keyspace, idemTable},
+	})
+	if err != nil {
+		return fmt.Errorf("find idempotency table: %w", err)
+	}
+	if len(rows) == 0 {
+		if err := env.Store.Schema(ctx, idemTableCQL(env.Keyspace)); err != nil {
+			return fmt.Errorf("create idempotency table: %w", err)
+		}
 	}
 	env.Catalog.idemReady.Store(env.Keyspace, true)
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tally-db/tally/tests/harness"
 )
@@ -82,5 +83,35 @@ func TestIdempotencyKeyConcurrentResends(t *testing.T) {
 	wg.Wait()
 	if got := likesOf(t, c, 1); got != 1 {
 		t.Fatalf("likes = %d, want 1", got)
+	}
+}
+
+// A resend whose first attempt claimed the key but never recorded a result
+// (it died, or still runs) runs again with the first attempt's stamp.
+func TestIdempotencyKeyResumesPendingClaim(t *testing.T) {
+	tl := harness.Start(t)
+	c := tl.Connect(t)
+	ctx := context.Background()
+	mustExec(t, c, postsDDL)
+	mustExec(t, c, `INSERT INTO posts (post_id, title) VALUES (1, 'p')`)
+	const stmt = `UPDATE posts SET likes = likes + 1 WHERE post_id = 1 /*idempotency_key='pending'*/`
+	ts := time.Now().UnixMicro()
+	txid := [16]byte{0x10, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 1, 2, 3, 4, 5, 6}
+	if err := tl.Raw.Exec(ctx, harness.Stmt(
+		`INSERT INTO `+tl.Database+`.tally_idempotency (key, fingerprint, ts, txid) VALUES (?, ?, ?, ?)`,
+		"pending", stmt+" []", ts, txid)); err != nil {
+		t.Fatal(err)
+	}
+	expectTag(t, c, "UPDATE 1", stmt)
+	expectTag(t, c, "UPDATE 1", stmt)
+	if got := likesOf(t, c, 1); got != 1 {
+		t.Fatalf("likes = %d, want 1", got)
+	}
+	rows, err := tl.Raw.Query(ctx, harness.Stmt(`SELECT ts FROM `+tl.Database+`.`+deltaTable(t, tl)+` WHERE c1_post_id = 1 AND shard IN (0, 1, 2, 3)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0][0] != ts {
+		t.Fatalf("delta rows %v, want one stamped %d (the claim's)", rows, ts)
 	}
 }
