@@ -111,6 +111,9 @@ func (p *planCtx) column(t *catalog.Table, cd *pg_query.ColumnDef) (*catalog.Col
 // defaultOf plans a DEFAULT: a constant, or a function tally evaluates per row.
 func (p *planCtx) defaultOf(c *catalog.Column, n *pg_query.Node) (*catalog.Default, error) {
 	e, err := p.expr(n, nil, c.Type)
+	if _, session := e.(*settingFunc); session {
+		return nil, unsupported("DEFAULT expressions reading settings")
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,9 @@ func (p *planCtx) expr(n *pg_query.Node, sc *scope, want sqltypes.OID) (rewrite.
 		}
 		return &rewrite.IsNull{Arg: arg, Not: n.GetNullTest().Nulltesttype == pg_query.NullTestType_IS_NOT_NULL}, nil
 	case n.GetFuncCall() != nil:
-		return funcCall(n.GetFuncCall())
+		return p.funcCall(n.GetFuncCall(), sc)
+	case n.GetCoalesceExpr() != nil:
+		return p.coalesce(n.GetCoalesceExpr(), sc, want)
 	case n.GetSqlvalueFunction() != nil:
 		return sqlValueFunction(n.GetSqlvalueFunction())
 	}

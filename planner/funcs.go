@@ -15,12 +15,13 @@ var builtins = map[string]sqltypes.OID{
 	"now": sqltypes.Timestamptz, "transaction_timestamp": sqltypes.Timestamptz,
 	"statement_timestamp": sqltypes.Timestamptz, "clock_timestamp": sqltypes.Timestamptz,
 	"gen_random_uuid": sqltypes.UUID, "version": sqltypes.Text,
+	"pg_advisory_unlock_all": sqltypes.Text, // void in Postgres; tally takes no advisory locks
 	"current_database": sqltypes.Name, "current_schema": sqltypes.Name, "current_user": sqltypes.Name,
 	"session_user": sqltypes.Name,
 }
 
 // funcCall plans a call of a built-in function.
-func funcCall(f *pg_query.FuncCall) (rewrite.Expr, error) {
+func (p *planCtx) funcCall(f *pg_query.FuncCall, sc *scope) (rewrite.Expr, error) {
 	var parts []string
 	for _, n := range f.Funcname {
 		parts = append(parts, n.GetString_().GetSval())
@@ -28,6 +29,9 @@ func funcCall(f *pg_query.FuncCall) (rewrite.Expr, error) {
 	name := parts[len(parts)-1]
 	if len(parts) > 1 && parts[0] != "pg_catalog" {
 		return nil, pgerr.New(pgerr.UndefinedFunction, "function %s does not exist", strings.Join(parts, "."))
+	}
+	if e, ok, err := p.settingCall(name, f, sc); ok {
+		return e, err
 	}
 	typ, ok := builtins[name]
 	if !ok {

@@ -44,6 +44,14 @@ func (p *planCtx) plan(n *pg_query.Node) (rewrite.Op, []Field, error) {
 		return op, nil, err
 	case n.GetVariableShowStmt() != nil:
 		return p.show(n.GetVariableShowStmt())
+	case n.GetUnlistenStmt() != nil:
+		// tally has no LISTEN, so there is never anything to stop listening to.
+		return &sessionOp{desc: "Unlisten", tag: "UNLISTEN", sess: p.sess, run: noRows}, nil, nil
+	case n.GetClosePortalStmt() != nil:
+		if name := n.GetClosePortalStmt().Portalname; name != "" {
+			return nil, nil, pgerr.New(pgerr.InvalidCursorName, "cursor %q does not exist", name)
+		}
+		return &sessionOp{desc: "CloseAll", tag: "CLOSE CURSOR ALL", sess: p.sess, run: noRows}, nil, nil
 	case n.GetTransactionStmt() != nil:
 		op, err := p.transaction(n.GetTransactionStmt())
 		return op, nil, err

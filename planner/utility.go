@@ -67,26 +67,31 @@ func (p *planCtx) set(vs *pg_query.VariableSetStmt) (rewrite.Op, error) {
 	}
 	reset := vs.Kind != pg_query.VariableSetKind_VAR_SET_VALUE
 	return &sessionOp{desc: "Set " + name + "=" + value, tag: tag, sess: p.sess, run: func(s *Session) ([][]any, error) {
-		def, known := defaultSettings(s.settings["server_version"])[name]
-		if !known && !strings.Contains(name, ".") {
-			return nil, pgerr.New(pgerr.UndefinedObject, "unrecognized configuration parameter %q", name)
-		}
 		v := value
 		if reset {
-			v = def
+			v = defaultSettings(s.settings["server_version"])[name]
 		}
-		if name == "timezone" && !isUTC(v) {
-			return nil, pgerr.Unsupported("tally runs in UTC only; TimeZone %q is not supported", v)
-		}
-		if name == "client_encoding" && !strings.EqualFold(strings.ReplaceAll(v, "-", ""), "utf8") {
-			return nil, pgerr.Unsupported("client_encoding %q: tally speaks UTF8 only", v)
-		}
-		s.settings[name] = v
-		if r, ok := reported[name]; ok {
-			s.changed[r] = v
-		}
-		return nil, nil
+		return nil, s.setting(name, v)
 	}}, nil
+}
+
+// setting sets a setting, as SET and set_config() do. Settings with a dot
+// in their name are custom ones (tally.idempotency_key among them).
+func (s *Session) setting(name, v string) error {
+	if _, known := defaultSettings("")[name]; !known && !strings.Contains(name, ".") {
+		return pgerr.New(pgerr.UndefinedObject, "unrecognized configuration parameter %q", name)
+	}
+	if name == "timezone" && !isUTC(v) {
+		return pgerr.Unsupported("tally runs in UTC only; TimeZone %q is not supported", v)
+	}
+	if name == "client_encoding" && !strings.EqualFold(strings.ReplaceAll(v, "-", ""), "utf8") {
+		return pgerr.Unsupported("client_encoding %q: tally speaks UTF8 only", v)
+	}
+	s.settings[name] = v
+	if r, ok := reported[name]; ok {
+		s.changed[r] = v
+	}
+	return nil
 }
 
 func isUTC(v string) bool {
@@ -120,6 +125,9 @@ func (p *planCtx) show(vs *pg_query.VariableShowStmt) (rewrite.Op, []Field, erro
 	}}
 	return op, fields, nil
 }
+
+// noRows is a sessionOp's run that does nothing.
+func noRows(*Session) ([][]any, error) { return nil, nil }
 
 // sessionOp is a statement that changes or reads the session, not the data.
 type sessionOp struct {

@@ -194,3 +194,23 @@ func (n *IsNull) Eval(ev *Eval) (any, error) {
 	}
 	return (v == nil) != n.Not, nil
 }
+
+// Coalesce is COALESCE(a, b, ...): the first non-NULL argument.
+type Coalesce struct {
+	Args []Expr
+	Typ  sqltypes.OID
+}
+
+func (c *Coalesce) Type() sqltypes.OID { return c.Typ }
+func (c *Coalesce) String() string     { return "coalesce" + exprsString(c.Args) }
+
+// Eval returns the first non-NULL argument, evaluating no further.
+func (c *Coalesce) Eval(ev *Eval) (any, error) {
+	for _, a := range c.Args {
+		v, err := a.Eval(ev)
+		if err != nil || v != nil {
+			return v, err
+		}
+	}
+	return nil, nil
+}

@@ -87,3 +87,33 @@ func TestNumericTypmod(t *testing.T) {
 	expectCode(t, c, "22003", `INSERT INTO m VALUES (2, 123456789.999)`)
 	expectCode(t, c, "22003", `UPDATE m SET price = 100000000 WHERE id = 1`)
 }
+
+// Session statements and functions drivers and poolers send on their own.
+func TestSessionStatements(t *testing.T) {
+	tl := harness.Start(t)
+	c := tl.Connect(t)
+	ctx := context.Background()
+	expectTag(t, c, "UNLISTEN", `UNLISTEN *`)
+	expectTag(t, c, "CLOSE CURSOR ALL", `CLOSE ALL`)
+	expectCode(t, c, "34000", `CLOSE nope`)
+	mustExec(t, c, `SELECT pg_advisory_unlock_all()`)
+	var v, iso, app string
+	if err := c.QueryRow(ctx, `SELECT set_config('application_name', 'tallytest', false)`).Scan(&v); err != nil || v != "tallytest" {
+		t.Fatalf("set_config: %q %v", v, err)
+	}
+	if err := c.QueryRow(ctx, `SELECT current_setting('application_name')`).Scan(&app); err != nil || app != "tallytest" {
+		t.Fatalf("current_setting: %q %v", app, err)
+	}
+	if err := c.QueryRow(ctx, `SHOW transaction isolation level`).Scan(&iso); err != nil || iso != "read committed" {
+		t.Fatalf("isolation: %q %v", iso, err)
+	}
+	var missing *string
+	if err := c.QueryRow(ctx, `SELECT current_setting('tally.nope', true)`).Scan(&missing); err != nil || missing != nil {
+		t.Fatalf("missing_ok: %v %v", missing, err)
+	}
+	expectCode(t, c, "42704", `SELECT current_setting('nope')`)
+	var n int64
+	if err := c.QueryRow(ctx, `SELECT COALESCE(NULL, $1::int8, 3)`, 7).Scan(&n); err != nil || n != 7 {
+		t.Fatalf("coalesce: %d %v", n, err)
+	}
+}
