@@ -16,7 +16,7 @@ var builtins = map[string]sqltypes.OID{
 	"statement_timestamp": sqltypes.Timestamptz, "clock_timestamp": sqltypes.Timestamptz,
 	"gen_random_uuid": sqltypes.UUID, "version": sqltypes.Text,
 	"pg_advisory_unlock_all": sqltypes.Text, // void in Postgres; tally takes no advisory locks
-	"current_database": sqltypes.Name, "current_schema": sqltypes.Name, "current_user": sqltypes.Name,
+	"current_database":       sqltypes.Name, "current_schema": sqltypes.Name, "current_user": sqltypes.Name,
 	"session_user": sqltypes.Name,
 }
 
