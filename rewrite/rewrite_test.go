@@ -76,7 +76,7 @@ func testEnv(store Store) *Env {
 // changes nothing.
 func TestIncrementWritesOneKeyedDelta(t *testing.T) {
 	t.Parallel()
-	rec := &recorder{table: postsTable()}
+	rec := &recorder{table: postsTable(), base: [][]any{{int64(1), nil}}} // a live row
 	env := testEnv(rec)
 	likes := rec.table.Columns[2]
 	op := &Update{
@@ -88,7 +88,7 @@ func TestIncrementWritesOneKeyedDelta(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Tag != "UPDATE 0" { // the recorder has no live row
+	if res.Tag != "UPDATE 1" {
 		t.Errorf("tag %q", res.Tag)
 	}
 	const ts = 1_000_000
@@ -252,4 +252,30 @@ func (r *rollupStore) Query(_ context.Context, st Stmt) ([][]any, error) {
 func (r *rollupStore) Batch(_ context.Context, sts []Stmt) error {
 	r.batches = append(r.batches, sts)
 	return nil
+}
+
+// An increment of a missing row answers UPDATE 0 and deletes its own
+// delta row just after writing it, so a racing INSERT can't reveal it.
+func TestIncrementOfMissingRowIsCancelled(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{table: postsTable()}
+	env := testEnv(rec)
+	op := &Update{
+		Table: rec.table,
+		Keys:  [][]Expr{{&Const{Value: int64(9), Typ: sqltypes.Int8}}},
+		Adds:  []Assign{{Col: rec.table.Columns[2], Expr: &Const{Value: int64(1), Typ: sqltypes.Int8}}},
+	}
+	res, err := op.Execute(context.Background(), env, nil)
+	if err != nil || res.Tag != "UPDATE 0" {
+		t.Fatalf("%v %v", res, err)
+	}
+	const ts = 1_000_000
+	if len(rec.writes) != 2 {
+		t.Fatalf("writes: %v", rec.writes)
+	}
+	cancel := rec.writes[1]
+	want := []any{int64(ts + 1), int64(9), int(ts % 4), int64(ts), env.Clock.TxID(ts)}
+	if !strings.HasPrefix(cancel.CQL, `DELETE FROM "ks".d_posts_x1 USING TIMESTAMP ?`) || !reflect.DeepEqual(cancel.Args, want) {
+		t.Fatalf("cancel: %v", cancel)
+	}
 }

@@ -101,11 +101,16 @@ func (op *Update) Execute(ctx context.Context, env *Env, params []any) (*Result,
 	for _, key := range keys {
 		env.record(t, key, rowChange{ts: st.ts, sets: sets, adds: adds})
 	}
-	var liveKeys [][]any
+	var liveKeys, missing [][]any
 	for i, l := range live {
 		if l.live(t, st.ts) {
 			liveKeys = append(liveKeys, keys[i])
+		} else {
+			missing = append(missing, keys[i])
 		}
+	}
+	if len(adds) > 0 && !env.InTx() {
+		cancelDeltas(ctx, env, t, missing, st)
 	}
 	res := &Result{Tag: fmt.Sprintf("UPDATE %d", len(liveKeys))}
 	if op.Returning != nil && len(liveKeys) > 0 {
@@ -150,6 +155,26 @@ func (op *Update) values(ev *Eval, t *catalog.Table) (sets, adds []colValue, err
 		adds = append(adds, colValue{a.Col, v})
 	}
 	return sets, adds, nil
+}
+
+// cancelDeltas deletes the delta rows this statement wrote for keys it
+// answers as missing (UPDATE 0). Such a delta is normally invisible anyway
+// (older than any later INSERT), but an INSERT racing the statement could
+// be born before it: deleting the delta, with a timestamp just after its
+// own, keeps "UPDATE 0 changed nothing" true. Best effort: a failure is
+// logged.
+func cancelDeltas(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, st stamp) {
+	for _, key := range keys {
+		err := env.Store.Exec(ctx, Stmt{
+			CQL: fmt.Sprintf("DELETE FROM %s.%s USING TIMESTAMP ? WHERE %s AND shard = ? AND ts = ? AND txid = ?",
+				quoteIdent(env.Keyspace), t.DeltaTable(), keyWhere(t)),
+			Args:      append(append([]any{st.ts + 1}, cqlKey(t, key)...), int(st.ts%int64(t.Shards)), st.ts, st.txid),
+			Timestamp: st.ts + 1,
+		})
+		if err != nil && env.Log != nil {
+			env.Log.Warn("update: cancelling the delta of a missing row failed", "table", t.Name, "err", err)
+		}
+	}
 }
 
 // filterKeys keeps the keys whose live row passes filter.
