@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"sync"
@@ -12,6 +13,41 @@ import (
 type backendKey struct {
 	pid    uint32
 	secret uint32
+}
+
+// running is the cancel function of the statement a connection is
+// executing, for a CancelRequest from another connection.
+type running struct {
+	mu     sync.Mutex
+	cancel context.CancelFunc
+}
+
+// start derives the context of one statement execution from ctx; done
+// must be called when it returns.
+func (r *running) start(ctx context.Context) (stmtCtx context.Context, done func()) {
+	stmtCtx, cancel := context.WithCancel(ctx)
+	r.mu.Lock()
+	r.cancel = cancel
+	r.mu.Unlock()
+	return stmtCtx, func() {
+		r.mu.Lock()
+		r.cancel = nil
+		r.mu.Unlock()
+		cancel()
+	}
+}
+
+// interrupt cancels the running statement, if any. A statement that
+// already wrote may have been applied: tally reports such writes as 08007,
+// never as cancelled.
+func (r *running) interrupt() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cancel == nil {
+		return false
+	}
+	r.cancel()
+	return true
 }
 
 // keyRegistry maps the keys of live connections to them, so that a

@@ -50,6 +50,8 @@ type conn struct {
 
 	// session is the SQL session; nil until startup has completed.
 	session Session
+	// running lets a CancelRequest cancel the statement being executed.
+	running running
 
 	// stmts are the prepared statements by name; "" is the unnamed one,
 	// which the next Parse to "" (or a simple Query) replaces

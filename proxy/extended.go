@@ -123,7 +123,9 @@ func (c *conn) handleExecute(m *pgproto3.Execute) error {
 		return c.executeDone(p)
 	}
 	if p.state == portalReady {
-		res, err := p.stmt.stmt.Execute(c.ctx, p.params)
+		ctx, done := c.running.start(c.ctx)
+		res, err := p.stmt.stmt.Execute(ctx, p.params)
+		done()
 		c.sendParameterStatus()
 		if err != nil {
 			p.state = portalDone

@@ -40,7 +40,9 @@ func (c *conn) runSimple(sql string) error {
 		if n := len(st.ParamOIDs()); n > 0 {
 			return pgerr.New(pgerr.UndefinedParameter, "there is no parameter $1")
 		}
-		res, err := st.Execute(c.ctx, nil)
+		ctx, done := c.running.start(c.ctx)
+		res, err := st.Execute(ctx, nil)
+		done()
 		c.sendParameterStatus()
 		if err != nil {
 			return err

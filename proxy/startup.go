@@ -62,16 +62,17 @@ func (c *conn) startupMessages() (ok bool, err error) {
 	return false, c.endErr()
 }
 
-// handleCancelRequest accepts a CancelRequest. Cancelling is not
-// implemented yet: the target is looked up and the request logged; the
-// connection closes without a reply, as in Postgres.
+// handleCancelRequest cancels the statement the target connection is
+// running, if the key matches one; the requesting connection closes
+// without a reply either way, as in Postgres.
 func (c *conn) handleCancelRequest(m *pgproto3.CancelRequest) {
 	var secret uint32
 	if len(m.SecretKey) == 4 {
 		secret = uint32(m.SecretKey[0])<<24 | uint32(m.SecretKey[1])<<16 | uint32(m.SecretKey[2])<<8 | uint32(m.SecretKey[3])
 	}
 	target := c.srv.keys.lookup(backendKey{pid: m.ProcessID, secret: secret})
-	c.log.Info("proxy: cancel request ignored (not implemented)", "target_pid", m.ProcessID, "target_found", target != nil)
+	cancelled := target != nil && target.running.interrupt()
+	c.log.Info("proxy: cancel request", "target_pid", m.ProcessID, "target_found", target != nil, "cancelled", cancelled)
 }
 
 // handleStartup checks the StartupMessage, authenticates, opens the

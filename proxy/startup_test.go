@@ -153,7 +153,7 @@ func TestEncryptionRequestsDeclined(t *testing.T) {
 }
 
 // TestCancelRequest: a CancelRequest is accepted and its connection closed
-// without a reply; the target connection is unaffected.
+// without a reply; the idle target connection is unaffected.
 func TestCancelRequest(t *testing.T) {
 	ts := startServer(t)
 	conn := ts.connect(t, "")
@@ -273,5 +273,32 @@ func TestLargeResult(t *testing.T) {
 	got, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil || len(got) != 50000 || got[49999] != 50000 {
 		t.Errorf("got %d rows, %v", len(got), err)
+	}
+}
+
+// TestCancelRunningStatement: a CancelRequest cancels the statement its
+// target is running, which answers 57014; the target stays usable.
+func TestCancelRunningStatement(t *testing.T) {
+	ts := startServer(t)
+	conn := ts.connect(t, "")
+	errc := make(chan error, 1)
+	go func() {
+		_, err := conn.Exec(context.Background(), "sleep")
+		errc <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // let "sleep" start
+	if err := conn.PgConn().CancelRequest(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		if code := pgCode(err); code != "57014" {
+			t.Fatalf("err = %v (SQLSTATE %q), want 57014", err, code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the statement was not cancelled")
+	}
+	if _, err := conn.Exec(context.Background(), "insert"); err != nil {
+		t.Fatalf("after cancel: %v", err)
 	}
 }
