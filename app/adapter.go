@@ -58,5 +58,5 @@ func (a stmtAdapter) Execute(ctx context.Context, params []any) (*proxy.Result, 
 	if err != nil {
 		return nil, err
 	}
-	return &proxy.Result{Tag: res.Tag, Rows: res.Rows}, nil
+	return &proxy.Result{Tag: res.Tag, Rows: res.Rows, Deallocate: res.Deallocate, DeallocateAll: res.DeallocateAll}, nil
 }

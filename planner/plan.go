@@ -44,6 +44,15 @@ func (p *planCtx) plan(n *pg_query.Node) (rewrite.Op, []Field, error) {
 		return op, nil, err
 	case n.GetVariableShowStmt() != nil:
 		return p.show(n.GetVariableShowStmt())
+	case n.GetDeallocateStmt() != nil:
+		d := n.GetDeallocateStmt()
+		return &deallocateOp{name: d.Name, all: d.Isall || d.Name == ""}, nil, nil
+	case n.GetDiscardStmt() != nil:
+		if n.GetDiscardStmt().Target != pg_query.DiscardMode_DISCARD_ALL {
+			// PLANS, SEQUENCES, TEMP: tally keeps none of them.
+			return &sessionOp{desc: "Discard", tag: "DISCARD " + strings.TrimPrefix(n.GetDiscardStmt().Target.String(), "DISCARD_"), sess: p.sess, run: noRows}, nil, nil
+		}
+		return &deallocateOp{all: true, discard: true, sess: p.sess}, nil, nil
 	case n.GetUnlistenStmt() != nil:
 		// tally has no LISTEN, so there is never anything to stop listening to.
 		return &sessionOp{desc: "Unlisten", tag: "UNLISTEN", sess: p.sess, run: noRows}, nil, nil

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -146,4 +147,33 @@ func (o *sessionOp) Execute(context.Context, *rewrite.Env, []any) (*rewrite.Resu
 		return nil, err
 	}
 	return &rewrite.Result{Tag: o.tag, Rows: rows}, nil
+}
+
+// deallocateOp is DEALLOCATE [ALL] name, or DISCARD ALL, which also
+// resets the session's settings. The proxy drops the prepared statements.
+type deallocateOp struct {
+	name    string
+	all     bool
+	discard bool
+	sess    *Session
+}
+
+func (o *deallocateOp) String() string {
+	return fmt.Sprintf("Deallocate name=%q all=%v discard=%v", o.name, o.all, o.discard)
+}
+
+// Execute reports what to drop.
+func (o *deallocateOp) Execute(context.Context, *rewrite.Env, []any) (*rewrite.Result, error) {
+	if !o.discard {
+		tag := "DEALLOCATE"
+		if o.all {
+			tag = "DEALLOCATE ALL"
+		}
+		return &rewrite.Result{Tag: tag, Deallocate: o.name, DeallocateAll: o.all}, nil
+	}
+	if o.sess.tx != TxIdle {
+		return nil, pgerr.New(pgerr.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
+	}
+	o.sess.settings = defaultSettings(o.sess.settings["server_version"])
+	return &rewrite.Result{Tag: "DISCARD ALL", DeallocateAll: true}, nil
 }

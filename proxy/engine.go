@@ -75,4 +75,9 @@ type Field struct {
 type Result struct {
 	Tag  string
 	Rows [][]any
+	// Deallocate names a prepared statement the statement dropped (SQL
+	// DEALLOCATE name: 26000 if there is none); DeallocateAll drops every
+	// prepared statement and portal (DEALLOCATE ALL, DISCARD ALL).
+	Deallocate    string
+	DeallocateAll bool
 }

@@ -127,6 +127,9 @@ func (c *conn) handleExecute(m *pgproto3.Execute) error {
 		res, err := p.stmt.stmt.Execute(ctx, p.params)
 		done()
 		c.sendParameterStatus()
+		if err == nil {
+			err = c.deallocate(res)
+		}
 		if err != nil {
 			p.state = portalDone
 			return err
@@ -153,6 +156,24 @@ func (c *conn) handleExecute(m *pgproto3.Execute) error {
 	}
 	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
 	p.state, p.result, p.tag = portalDone, nil, p.result.Tag
+	return nil
+}
+
+// deallocate drops the prepared statements a SQL DEALLOCATE or DISCARD
+// ALL named (SQL and protocol prepared statements share one namespace).
+// DISCARD ALL also drops the portals other than the one running.
+func (c *conn) deallocate(res *Result) error {
+	switch {
+	case res.DeallocateAll:
+		for name := range c.stmts {
+			delete(c.stmts, name)
+		}
+	case res.Deallocate != "":
+		if _, ok := c.stmts[res.Deallocate]; !ok {
+			return pgerr.New(pgerr.InvalidSQLStatementName, "prepared statement %q does not exist", res.Deallocate)
+		}
+		delete(c.stmts, res.Deallocate)
+	}
 	return nil
 }
 

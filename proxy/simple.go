@@ -44,6 +44,9 @@ func (c *conn) runSimple(sql string) error {
 		res, err := st.Execute(ctx, nil)
 		done()
 		c.sendParameterStatus()
+		if err == nil {
+			err = c.deallocate(res)
+		}
 		if err != nil {
 			return err
 		}

@@ -21,6 +21,11 @@ type Op interface {
 type Result struct {
 	Tag  string
 	Rows [][]any
+	// Deallocate names prepared statements the client's connection drops
+	// (DEALLOCATE name); DeallocateAll drops them all (DEALLOCATE ALL,
+	// DISCARD ALL). The proxy owns prepared statements and applies it.
+	Deallocate    string
+	DeallocateAll bool
 }
 
 // Env is what operations run against: the store, the clock, the catalog and

@@ -117,3 +117,32 @@ func TestSessionStatements(t *testing.T) {
 		t.Fatalf("coalesce: %d %v", n, err)
 	}
 }
+
+// DEALLOCATE and DISCARD ALL drop the connection's prepared statements.
+func TestDeallocate(t *testing.T) {
+	tl := harness.Start(t)
+	c := tl.Connect(t)
+	ctx := context.Background()
+	if _, err := c.Prepare(ctx, "one", `SELECT 1`); err != nil {
+		t.Fatal(err)
+	}
+	expectTag(t, c, "DEALLOCATE", `DEALLOCATE one`)
+	expectCode(t, c, "26000", `DEALLOCATE one`)
+	if _, err := c.PgConn().Prepare(ctx, "two", `SELECT 2`, nil); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, `SET application_name = 'x'`)
+	if _, err := c.PgConn().Exec(ctx, `DISCARD ALL`).ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	// "two" is gone: preparing the name again is no duplicate (42P05).
+	if _, err := c.PgConn().Prepare(ctx, "two", `SELECT 2`, nil); err != nil {
+		t.Fatalf("after DISCARD ALL: %v", err)
+	}
+	var app string
+	if err := c.QueryRow(ctx, `SHOW application_name`).Scan(&app); err != nil || app != "" {
+		t.Fatalf("application_name after DISCARD ALL = %q, %v", app, err)
+	}
+	mustExec(t, c, `BEGIN`)
+	expectCode(t, c, "25001", `DISCARD ALL`)
+}
