@@ -44,7 +44,6 @@ type Store struct {
 	session *gocql.Session
 	read    gocql.Consistency
 	write   gocql.Consistency
-	log     *slog.Logger
 }
 
 // Open connects to the cluster.
@@ -67,7 +66,7 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cassandra: connect %v: %w", cfg.Hosts, err)
 	}
-	return &Store{session: session, read: read, write: write, log: log}, nil
+	return &Store{session: session, read: read, write: write}, nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {

@@ -23,6 +23,10 @@ type Table struct {
 	// born at or before it are invisible. Kept in the catalog row, not here
 	// in the JSON definition.
 	TruncatedAt int64 `json:"-"`
+
+	// valueCols and counters are derived once when a definition is loaded
+	// (every read and write asks for them); nil means "derive on demand".
+	valueCols, counters []*Column
 }
 
 // Column is one SQL column.
@@ -81,6 +85,9 @@ func (t *Table) KeyColumns() []*Column {
 
 // ValueColumns returns the columns outside the primary key.
 func (t *Table) ValueColumns() []*Column {
+	if t.valueCols != nil {
+		return t.valueCols
+	}
 	var out []*Column
 	for _, c := range t.Columns {
 		if !t.IsKey(c) {
@@ -93,6 +100,9 @@ func (t *Table) ValueColumns() []*Column {
 // Counters returns the value columns that can be incremented: every integer
 // column outside the key. They are stored as a base value plus deltas.
 func (t *Table) Counters() []*Column {
+	if t.counters != nil {
+		return t.counters
+	}
 	var out []*Column
 	for _, c := range t.ValueColumns() {
 		if sqltypes.IsInteger(c.Type) {
@@ -124,6 +134,13 @@ func Unmarshal(def string) (*Table, error) {
 	}
 	if t.Shards < 1 {
 		t.Shards = 1
+	}
+	t.valueCols, t.counters = t.ValueColumns(), t.Counters()
+	if t.valueCols == nil {
+		t.valueCols = []*Column{}
+	}
+	if t.counters == nil {
+		t.counters = []*Column{}
 	}
 	return &t, nil
 }

@@ -90,7 +90,7 @@ func (e *Env) eval(params []any, row []any, ts int64) *Eval {
 // latest is the as-of bound of a read that sees every delta.
 const latest = math.MaxInt64
 
-// checkAffordable refuses work on a keyspace name Cassandra can't hold.
+// checkKeyspace refuses a database name Cassandra can't hold as a keyspace.
 func checkKeyspace(ks string) error {
 	if ks == "" || len(ks) > 48 {
 		return pgerr.New(pgerr.InvalidCatalogName, "database name %q can't be a Cassandra keyspace (1 to 48 letters, digits or _)", ks)

@@ -142,17 +142,18 @@ func assemble(t *catalog.Table, key []any, base [][]any, shards []shardState, as
 	for i, k := range t.PrimaryKey {
 		values[k] = key[i]
 	}
-	counterIdx := map[*catalog.Column]int{}
-	for i, c := range t.Counters() {
-		counterIdx[c] = i
-	}
+	j := -1 // c's position among the counters, which are the integer value columns in order
 	for i, c := range t.ValueColumns() {
+		isCounter := t.IsCounter(c)
+		if isCounter {
+			j++
+		}
 		v, wt := r[2+2*i], r[3+2*i]
 		w, _ := wt.(int64)
 		if v == nil || wt == nil || w < born || w > asOf {
 			continue
 		}
-		if j, ok := counterIdx[c]; ok {
+		if isCounter {
 			n, err := addCounter(c, v.(int64), sumDeltas(shards, j, w, asOf))
 			if err != nil {
 				return rowState{}, err
