@@ -166,6 +166,7 @@ type proxyConn struct {
 
 	mu       sync.Mutex
 	pending  *Cut // a matched statement was forwarded: cut at its first result byte
+	muted    bool // an after-send cut is under way: forward nothing more to the client
 	rawBytes int  // unframed one-byte answers due (SSLRequest, GSSENCRequest)
 
 	closeOnce sync.Once
@@ -208,9 +209,13 @@ func (c *proxyConn) frontend() {
 			return
 		}
 		k := c.match(typ, msg)
-		if k != nil && k.When == OnReply {
+		if k != nil {
 			c.mu.Lock()
-			c.pending = k // set before the server can possibly answer
+			if k.When == OnReply {
+				c.pending = k // set before the server can possibly answer
+			} else {
+				c.muted = true // a fast reply must not slip through before the cut
+			}
 			c.mu.Unlock()
 		}
 		if _, err := c.server.Write(msg); err != nil {
@@ -283,6 +288,10 @@ func (c *proxyConn) backend() {
 			return
 		}
 		c.mu.Lock()
+		if c.muted {
+			c.mu.Unlock()
+			return // the frontend is cutting the connection after its send
+		}
 		raw := c.rawBytes > 0
 		if raw {
 			c.rawBytes--
