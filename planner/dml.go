@@ -68,6 +68,11 @@ func (p *planCtx) insert(is *pg_query.InsertStmt) (rewrite.Op, []Field, error) {
 			if it.GetSetToDefault() != nil {
 				continue
 			}
+			if cols[i].Identity == "a" && is.Override != pg_query.OverridingKind_OVERRIDING_SYSTEM_VALUE {
+				return nil, nil, pgerr.New("428C9", "cannot insert a non-DEFAULT value into column %q", cols[i].Name).
+					WithDetail("Column %q is an identity column defined as GENERATED ALWAYS.", cols[i].Name).
+					WithHint("Use OVERRIDING SYSTEM VALUE to override.")
+			}
 			if row[cols[i].Num-1], err = p.assign(t, cols[i], it, nil); err != nil {
 				return nil, nil, err
 			}

@@ -10,6 +10,23 @@ import (
 	"github.com/tally-db/tally/sqltypes"
 )
 
+// serialTypes are the serial pseudo-types and the integer type each stands for.
+var serialTypes = map[string]sqltypes.OID{
+	"smallserial": sqltypes.Int2, "serial2": sqltypes.Int2,
+	"serial": sqltypes.Int4, "serial4": sqltypes.Int4,
+	"bigserial": sqltypes.Int8, "serial8": sqltypes.Int8,
+}
+
+// serialType reports the integer type of a serial column type (ok false
+// for every other type).
+func serialType(tn *pg_query.TypeName) (sqltypes.OID, bool) {
+	if len(tn.Names) == 0 || len(tn.ArrayBounds) > 0 {
+		return 0, false
+	}
+	oid, ok := serialTypes[tn.Names[len(tn.Names)-1].GetString_().GetSval()]
+	return oid, ok
+}
+
 // typeOf resolves a type name to its OID and typmod (varchar(n): n+4).
 func typeOf(tn *pg_query.TypeName) (sqltypes.OID, int32, error) {
 	var parts []string
@@ -23,9 +40,9 @@ func typeOf(tn *pg_query.TypeName) (sqltypes.OID, int32, error) {
 	if len(parts) > 1 && parts[0] != "pg_catalog" && parts[0] != "public" {
 		return 0, 0, pgerr.New(pgerr.UndefinedObject, "type %q does not exist", strings.Join(parts, "."))
 	}
-	switch name {
-	case "serial", "serial4", "bigserial", "serial8", "smallserial", "serial2":
-		return 0, 0, unsupported("%s columns: use uuid keys (DEFAULT gen_random_uuid()) or keys the application chooses", name)
+	if oid, ok := serialTypes[name]; ok {
+		return 0, 0, pgerr.New(pgerr.UndefinedObject, "type %q does not exist", name).
+			WithHint("%s is only a column type in CREATE TABLE (an integer with a sequence): use %s here.", name, typeName(oid))
 	}
 	oid, ok := sqltypes.Lookup(name)
 	if !ok {

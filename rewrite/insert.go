@@ -43,6 +43,9 @@ func (op *Insert) Execute(ctx context.Context, env *Env, params []any) (*Result,
 	keys := make([][]any, len(op.Rows))
 	seen := map[string]bool{}
 	for i, exprs := range op.Rows {
+		if exprs, err = drawSequences(ctx, env, t, exprs); err != nil {
+			return nil, err
+		}
 		if rows[i], err = rowValues(ev, t, exprs); err != nil {
 			return nil, err
 		}
@@ -83,6 +86,31 @@ func (op *Insert) Execute(ctx context.Context, env *Env, params []any) (*Result,
 		}
 	}
 	return res, nil
+}
+
+// drawSequences fills the nextval defaults of a row (serial and identity
+// columns the statement gave no value) with values drawn from their
+// sequences.
+func drawSequences(ctx context.Context, env *Env, t *catalog.Table, exprs []Expr) ([]Expr, error) {
+	out, copied := exprs, false
+	for i, c := range t.Columns {
+		if exprs[i] != nil || c.Default == nil || c.Default.Func != "nextval" {
+			continue
+		}
+		if env.fixed != nil {
+			return nil, pgerr.Unsupported("idempotency keys on an INSERT that draws from sequence %q: a resent statement could not know the value its first attempt drew", c.Default.Seq).
+				WithHint("Give the column a value, or send the INSERT without an idempotency key.")
+		}
+		v, err := env.nextval(ctx, t, c)
+		if err != nil {
+			return nil, err
+		}
+		if !copied { // the plan's row is shared by every execution
+			out, copied = append([]Expr(nil), exprs...), true
+		}
+		out[i] = &Const{Value: v, Typ: c.Type}
+	}
+	return out, nil
 }
 
 // rowValues evaluates one VALUES row, filling defaults and checking NOT NULL.
