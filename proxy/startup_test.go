@@ -302,3 +302,4 @@ func TestCancelRunningStatement(t *testing.T) {
 		t.Fatalf("after cancel: %v", err)
 	}
 }
+
