@@ -41,6 +41,13 @@ func (p *planCtx) increment(t *catalog.Table, c *catalog.Column, n *pg_query.Nod
 	var self int
 	var rest []term
 	for _, tm := range terms(n, false) {
+		if isSelf, err := coalescedSelf(c, tm, sc); err != nil || isSelf {
+			if err != nil {
+				return nil, false, err
+			}
+			self++
+			continue
+		}
 		if cr := tm.node.GetColumnRef(); cr != nil && !isStar(cr) {
 			ref, err := sc.column(nameParts(cr))
 			if err != nil {
@@ -83,4 +90,32 @@ func (p *planCtx) increment(t *catalog.Table, c *catalog.Column, n *pg_query.Nod
 		delta = &rewrite.BinOp{Op: op, L: delta, R: e, Typ: sqltypes.Int8}
 	}
 	return delta, true, nil
+}
+
+// coalescedSelf recognises `COALESCE(c, 0)`, the term ORMs (Rails'
+// update_counters, Sequelize) write so that an increment of a NULL counter
+// starts from 0. On a NOT NULL column it is just c. On a nullable column
+// tally refuses it: an increment of a NULL counter stays NULL in tally, as
+// `c + 1` does in Postgres, and turning NULL into n would need a read.
+func coalescedSelf(c *catalog.Column, tm term, sc *scope) (bool, error) {
+	ce := tm.node.GetCoalesceExpr()
+	if ce == nil || tm.neg || len(ce.Args) != 2 {
+		return false, nil
+	}
+	cr := ce.Args[0].GetColumnRef()
+	if cr == nil || isStar(cr) {
+		return false, nil
+	}
+	ref, err := sc.column(nameParts(cr))
+	if err != nil || ref != c {
+		return false, err
+	}
+	if k := ce.Args[1].GetAConst(); k == nil || k.GetIval() == nil || k.GetIval().Ival != 0 {
+		return false, nil
+	}
+	if !c.NotNull {
+		return false, unsupported("SET %s = COALESCE(%s, 0) + n on the nullable column %q", c.Name, c.Name, c.Name).
+			WithHint("Declare the counter NOT NULL DEFAULT 0 (then COALESCE is not needed, and tally accepts it), or write %s = %s + n.", c.Name, c.Name)
+	}
+	return true, nil
 }
