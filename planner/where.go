@@ -146,41 +146,49 @@ func (p *planCtx) keyPredicate(n *pg_query.Node, sc *scope) (int, []rewrite.Expr
 // readsColumns reports whether an expression names any column.
 func readsColumns(n *pg_query.Node) bool {
 	found := false
+	walkColumnRefs(n, func([]string) { found = true })
+	return found
+}
+
+// walkColumnRefs calls fn with the name parts of each column an expression
+// names (nil parts for `*`), through the node kinds planned expressions
+// may hold.
+func walkColumnRefs(n *pg_query.Node, fn func(parts []string)) {
 	var walk func(m *pg_query.Node)
 	walk = func(m *pg_query.Node) {
-		if m == nil || found {
+		if m == nil {
 			return
 		}
-		if m.GetColumnRef() != nil {
-			found = true
+		if cr := m.GetColumnRef(); cr != nil {
+			fn(nameParts(cr))
 			return
 		}
+		var kids []*pg_query.Node
 		switch {
 		case m.GetAExpr() != nil:
-			walk(m.GetAExpr().Lexpr)
-			walk(m.GetAExpr().Rexpr)
+			kids = []*pg_query.Node{m.GetAExpr().Lexpr, m.GetAExpr().Rexpr}
 		case m.GetTypeCast() != nil:
-			walk(m.GetTypeCast().Arg)
+			kids = []*pg_query.Node{m.GetTypeCast().Arg}
 		case m.GetBoolExpr() != nil:
-			for _, a := range m.GetBoolExpr().Args {
-				walk(a)
-			}
+			kids = m.GetBoolExpr().Args
 		case m.GetFuncCall() != nil:
-			for _, a := range m.GetFuncCall().Args {
-				walk(a)
-			}
+			kids = m.GetFuncCall().Args
 		case m.GetList() != nil:
-			for _, a := range m.GetList().Items {
-				walk(a)
-			}
+			kids = m.GetList().Items
 		case m.GetCoalesceExpr() != nil:
-			for _, a := range m.GetCoalesceExpr().Args {
-				walk(a)
-			}
+			kids = m.GetCoalesceExpr().Args
 		case m.GetNullTest() != nil:
-			walk(m.GetNullTest().Arg)
+			kids = []*pg_query.Node{m.GetNullTest().Arg}
+		case m.GetCaseExpr() != nil:
+			ce := m.GetCaseExpr()
+			kids = []*pg_query.Node{ce.Arg, ce.Defresult}
+			for _, w := range ce.Args {
+				kids = append(kids, w.GetCaseWhen().GetExpr(), w.GetCaseWhen().GetResult())
+			}
+		}
+		for _, k := range kids {
+			walk(k)
 		}
 	}
 	walk(n)
-	return found
 }
