@@ -35,7 +35,18 @@ func typeOf(tn *pg_query.TypeName) (sqltypes.OID, int32, error) {
 	}
 	name := parts[len(parts)-1]
 	if len(tn.ArrayBounds) > 0 {
-		return 0, 0, unsupported("array types (%s[])", name)
+		elem, _, err := typeOf(&pg_query.TypeName{Names: tn.Names})
+		if err != nil {
+			return 0, 0, err
+		}
+		if len(tn.ArrayBounds) > 1 {
+			return 0, 0, unsupported("arrays of more than one dimension")
+		}
+		arr, ok := sqltypes.ArrayOf(elem)
+		if !ok {
+			return 0, 0, unsupported("arrays of %s", typeName(elem))
+		}
+		return arr, -1, nil
 	}
 	if len(parts) > 1 && parts[0] != "pg_catalog" && parts[0] != "public" {
 		return 0, 0, pgerr.New(pgerr.UndefinedObject, "type %q does not exist", strings.Join(parts, "."))
@@ -160,7 +171,10 @@ func coerce(e rewrite.Expr, to sqltypes.OID, assignment bool) (rewrite.Expr, err
 	if from == to || to == 0 {
 		return e, nil
 	}
+	fromElem, fromArr := sqltypes.ElemOf(from)
+	toElem, toArr := sqltypes.ElemOf(to)
 	ok := from == sqltypes.Unknown ||
+		(fromArr && toArr && (fromElem == toElem || isNumber(fromElem) && isNumber(toElem) || isText(fromElem) && isText(toElem))) ||
 		(isNumber(from) && isNumber(to)) ||
 		(isText(from) && isText(to)) ||
 		(isTime(from) && isTime(to)) ||

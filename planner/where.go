@@ -3,8 +3,10 @@ package planner
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/tally-db/tally/catalog"
 	"github.com/tally-db/tally/pgerr"
 	"github.com/tally-db/tally/rewrite"
+	"github.com/tally-db/tally/sqltypes"
 )
 
 // maxKeys bounds how many rows one statement may name through IN lists.
@@ -117,6 +119,10 @@ func (p *planCtx) keyPredicate(n *pg_query.Node, sc *scope) (int, []rewrite.Expr
 		items = []*pg_query.Node{valSide}
 	case a.Kind == pg_query.A_Expr_Kind_AEXPR_IN && colSide == a.Lexpr:
 		items = valSide.GetList().GetItems()
+	case a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY && colSide == a.Lexpr && valSide.GetAArrayExpr() != nil:
+		items = valSide.GetAArrayExpr().Elements
+	case a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY && colSide == a.Lexpr:
+		return p.keyArray(pos, c, valSide)
 	default:
 		return -1, nil, nil
 	}
@@ -141,6 +147,27 @@ func (p *planCtx) keyPredicate(n *pg_query.Node, sc *scope) (int, []rewrite.Expr
 		values = append(values, v)
 	}
 	return pos, values, nil
+}
+
+// keyArray plans `key = ANY(array)`: the keys are the array's elements,
+// known when the statement runs (a parameter list from the client).
+func (p *planCtx) keyArray(pos int, c *catalog.Column, n *pg_query.Node) (int, []rewrite.Expr, error) {
+	if readsColumns(n) {
+		return -1, nil, nil
+	}
+	arrType, ok := sqltypes.ArrayOf(c.Type)
+	if !ok {
+		return -1, nil, nil
+	}
+	e, err := p.expr(n, nil, arrType)
+	if err != nil {
+		return -1, nil, err
+	}
+	if e, err = coerce(e, arrType, false); err != nil {
+		return -1, nil, pgerr.New(pgerr.UndefinedFunction, "operator does not exist: %s = %s", typeName(c.Type), typeName(e.Type())).
+			WithHint("No operator matches the given name and argument types. You might need to add explicit type casts.")
+	}
+	return pos, []rewrite.Expr{&rewrite.Elements{Array: e}}, nil
 }
 
 // readsColumns reports whether an expression names any column.
