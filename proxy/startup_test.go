@@ -302,4 +302,3 @@ func TestCancelRunningStatement(t *testing.T) {
 		t.Fatalf("after cancel: %v", err)
 	}
 }
-

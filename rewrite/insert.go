@@ -14,7 +14,7 @@ import (
 // timestamp T together with tally_born = T: the row's life starts at T, so
 // nothing older (values or deltas of an earlier incarnation) shows.
 type Insert struct {
-	Table     *catalog.Table
+	Table      *catalog.Table
 	Rows       [][]Expr // one Expr per table column; nil means its DEFAULT
 	Returning  []Expr   // over the inserted row
 	OnConflict *OnConflict
