@@ -254,9 +254,10 @@ func (p *planCtx) update(us *pg_query.UpdateStmt) (rewrite.Op, []Field, error) {
 		}
 		op.Sets = append(op.Sets, rewrite.Assign{Col: c, Expr: e})
 	}
-	if op.Keys, op.Filter, err = p.where(us.WhereClause, sc, "UPDATE"); err != nil {
+	if op.Keys, op.Filter, err = p.dmlWhere(us.WhereClause, sc, "UPDATE", len(op.Adds) > 0); err != nil {
 		return nil, nil, err
 	}
+	op.Scan = op.Keys == nil
 	var fields []Field
 	if us.ReturningList != nil {
 		if op.Returning, fields, err = p.targets(us.ReturningList, sc); err != nil {
@@ -277,9 +278,10 @@ func (p *planCtx) delete(ds *pg_query.DeleteStmt) (rewrite.Op, []Field, error) {
 	}
 	sc := newScope(t, ds.Relation)
 	op := &rewrite.Delete{Table: t}
-	if op.Keys, op.Filter, err = p.where(ds.WhereClause, sc, "DELETE"); err != nil {
+	if op.Keys, op.Filter, err = p.dmlWhere(ds.WhereClause, sc, "DELETE", false); err != nil {
 		return nil, nil, err
 	}
+	op.Scan = op.Keys == nil
 	var fields []Field
 	if ds.ReturningList != nil {
 		if op.Returning, fields, err = p.targets(ds.ReturningList, sc); err != nil {

@@ -39,7 +39,7 @@ func TestErrorsKeepSessionUsable(t *testing.T) {
 		{"0A000", `UPDATE posts SET likes = shares + 1 WHERE post_id = 1`},
 		{"0A000", `SELECT count(*) FROM posts WHERE post_id = 1`},
 		{"0A000", `CREATE INDEX ON posts (title)`},
-		{"0A000", `CREATE TABLE s (id bigserial PRIMARY KEY)`},
+		{"0A000", `CREATE TABLE s (id bigint PRIMARY KEY, tags text[])`},
 		{"42P01", `DROP TABLE nope`},
 		{"42704", `CREATE TABLE s (id int PRIMARY KEY, v nosuchtype)`},
 		{"42883", `SELECT nosuchfunc()`},
