@@ -58,6 +58,10 @@ func StartWith(t testing.TB, configure func(*app.Config)) *Tally {
 	if configure != nil {
 		configure(&cfg)
 	}
+	pc, err := app.ProxyConfig(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +72,7 @@ func StartWith(t testing.TB, configure func(*app.Config)) *Tally {
 	go func() {
 		defer close(done)
 		defer engine.Close()
-		_ = app.Serve(ctx, engine, ln, log)
+		_ = app.ServeProxy(ctx, pc, engine, ln, log)
 	}()
 	db := "test_" + randomHex(6)
 	t.Cleanup(func() {
