@@ -127,9 +127,18 @@ func authRequest[T pgproto3.FrontendMessage](c *conn, authType uint32, req pgpro
 	}
 	m, ok := msg.(T)
 	if !ok {
-		return zero, pgerr.New(pgerr.ProtocolViolation, "expected %s, got %T", want, msg)
+		return zero, pgerr.New(pgerr.ProtocolViolation, "expected %s, got message type %d", want, messageType(msg))
 	}
 	return m, nil
+}
+
+// messageType is msg's type byte, as Postgres names it in errors.
+func messageType(msg pgproto3.FrontendMessage) int {
+	b, err := msg.Encode(nil)
+	if err != nil || len(b) == 0 {
+		return 0
+	}
+	return int(b[0])
 }
 
 // authFailed logs why the attempt failed and returns the error the client
