@@ -20,7 +20,7 @@ func echoOff(f *os.File) (restore func(), err error) {
 	}
 	t := old
 	t.Lflag &^= syscall.ECHO
-	t.Lflag |= syscall.ICANON | syscall.ECHONL
+	t.Lflag |= syscall.ICANON
 	if err := ioctl(f, syscall.TCSETS, &t); err != nil {
 		return nil, err
 	}
