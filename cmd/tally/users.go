@@ -8,7 +8,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/tally-db/tally/users"
 )
@@ -241,7 +243,22 @@ func promptNoEcho(tty *os.File, prompt string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("users: turn terminal echo off: %w", err)
 	}
+	// Ctrl-C at the prompt must not leave the terminal without echo.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+			restore()
+			fmt.Fprintln(os.Stderr)
+			os.Exit(130)
+		case <-done:
+		}
+	}()
 	line, err := bufio.NewReader(tty).ReadString('\n')
+	signal.Stop(sigs)
+	close(done)
 	restore()
 	fmt.Fprintln(os.Stderr)
 	if err != nil {
