@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -202,5 +203,34 @@ func TestSourceReloads(t *testing.T) {
 	}
 	if _, ok := src.Lookup("alice"); !ok {
 		t.Fatal("alice lost to a broken file")
+	}
+}
+
+// TestUpdateConcurrent: concurrent updates (two `tally users add` at once)
+// keep every change.
+func TestUpdateConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users")
+	pg, _ := ParseVerifier(pgAliceSCRAM)
+	const n = 16
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			errs <- Update(path, func(f *File) error {
+				time.Sleep(time.Millisecond) // widen the load-save window
+				return f.Put(User{Name: fmt.Sprintf("user%d", i), SCRAM: pg})
+			})
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(f.Users()); got != n {
+		t.Fatalf("%d users after %d concurrent adds", got, n)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
@@ -102,13 +101,6 @@ func usersAdd(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err := users.ValidName(name); err != nil {
 		return err
 	}
-	f, err := users.Load(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		f = users.NewFile()
-	case err != nil:
-		return err
-	}
 	password, err := readPassword(name, *fromStdin, stdin)
 	if err != nil {
 		return err
@@ -121,11 +113,12 @@ func usersAdd(args []string, stdin io.Reader, stdout io.Writer) error {
 	if *md5 {
 		u.MD5 = users.MD5Hash(name, password)
 	}
-	_, existed := f.Lookup(name)
-	if err := f.Put(u); err != nil {
-		return err
-	}
-	if err := f.Save(path); err != nil {
+	var existed bool
+	err = users.Update(path, func(f *users.File) error {
+		_, existed = f.Lookup(name)
+		return f.Put(u)
+	})
+	if err != nil {
 		return err
 	}
 	verb := "added"
@@ -174,14 +167,10 @@ func usersRemove(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f, err := users.Load(path)
-	if err != nil {
-		return err
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("users: %w", err)
 	}
-	if err := f.Remove(name); err != nil {
-		return err
-	}
-	if err := f.Save(path); err != nil {
+	if err := users.Update(path, func(f *users.File) error { return f.Remove(name) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "removed user %q from %s\n", name, path)
