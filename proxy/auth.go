@@ -96,15 +96,15 @@ func (c *conn) authenticate() error {
 	return c.be.SetAuthType(pgproto3.AuthTypeOk)
 }
 
-// errClientGone is returned when the client hangs up (or times out) during
+// clientGoneError is returned when the client hangs up (or times out) during
 // the exchange: psql does so after the first request to prompt for a
 // password. Nothing is sent and it is not a failed attempt.
-type errClientGone struct{ err error }
+type clientGoneError struct{ err error }
 
-func (e errClientGone) Error() string {
+func (e clientGoneError) Error() string {
 	return "proxy: client left during authentication: " + e.err.Error()
 }
-func (e errClientGone) Unwrap() error { return e.err }
+func (e clientGoneError) Unwrap() error { return e.err }
 
 // authRequest sends req, whose 'p' reply pgproto3 decodes per authType,
 // and returns the reply, which must be of type T.
@@ -116,12 +116,12 @@ func authRequest[T pgproto3.FrontendMessage](c *conn, authType uint32, req pgpro
 	c.be.Send(req)
 	c.flush()
 	if c.ioErr != nil {
-		return zero, errClientGone{c.ioErr}
+		return zero, clientGoneError{c.ioErr}
 	}
 	msg, err := c.be.Receive()
 	if err != nil {
 		if c.in.err != nil {
-			return zero, errClientGone{c.in.err}
+			return zero, clientGoneError{c.in.err}
 		}
 		return zero, pgerr.Wrap(err, pgerr.ProtocolViolation, "invalid %s packet: %v", want, err)
 	}
@@ -234,6 +234,6 @@ func validAuthMethod(m AuthMethod) error {
 
 // isClientGone reports whether err says the client left during startup.
 func isClientGone(err error) bool {
-	var gone errClientGone
+	var gone clientGoneError
 	return errors.As(err, &gone)
 }

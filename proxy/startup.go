@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"errors"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -101,7 +103,11 @@ func (c *conn) handleStartup(m *pgproto3.StartupMessage) (bool, error) {
 	c.log = c.log.With("user", info.User, "database", info.Database)
 	if err := c.authenticate(); err != nil {
 		if isClientGone(err) {
-			c.log.Debug("proxy: client left during authentication", "err", err)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				c.log.Info("proxy: authentication timed out", "timeout", c.srv.cfg.StartupTimeout)
+			} else {
+				c.log.Debug("proxy: client left during authentication", "err", err)
+			}
 			return false, nil
 		}
 		c.sendFatal(err)
