@@ -1,6 +1,7 @@
 package query
 
 import (
+	"fmt"
 	"os"
 	"sort"
 	"strings"
@@ -232,6 +233,30 @@ func init() {
 				parts = append(parts, s)
 			}
 			return strings.Join(parts, plainText(a[1])), nil
+		}},
+		"json_build_object": {0, 100, ret(114), false, func(e *ectx, a []any, t []uint32) (any, error) {
+			var b strings.Builder
+			b.WriteString("{")
+			for i := 0; i+1 < len(a); i += 2 {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "%q : ", plainText(a[i]))
+				switch v := a[i+1].(type) {
+				case nil:
+					b.WriteString("null")
+				case int64, float64, bool:
+					b.WriteString(plainText(v))
+				default:
+					s, err := textOf(e.x, v, t[i+1])
+					if err != nil {
+						return nil, err
+					}
+					fmt.Fprintf(&b, "%q", s)
+				}
+			}
+			b.WriteString("}")
+			return b.String(), nil
 		}},
 		"set_config": {3, 3, ret(sqltypes.Text), false, func(_ *ectx, a []any, _ []uint32) (any, error) { return a[1], nil }},
 		"current_setting": {1, 2, ret(sqltypes.Text), true, func(e *ectx, a []any, _ []uint32) (any, error) {
@@ -528,7 +553,7 @@ func procs() []proc {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	out := make([]proc, len(names))
+	out := make([]proc, len(names), len(names)+len(ioProcs))
 	for i, n := range names {
 		kind, ret := "f", uint32(sqltypes.Text)
 		if aggregates[n] {
@@ -538,5 +563,9 @@ func procs() []proc {
 		}
 		out[i] = proc{oid: int64(8000 + i), name: n, kind: kind, ret: ret}
 	}
-	return out
+	return append(out, ioProcs...)
 }
+
+// ioProcs are type I/O functions clients compare typinput with
+// (typinput = 'array_in'::regproc), with Postgres' OIDs.
+var ioProcs = []proc{{oid: 750, name: "array_in", kind: "f", ret: 2277}, {oid: 751, name: "array_out", kind: "f", ret: 2275}}

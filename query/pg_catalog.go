@@ -137,6 +137,9 @@ func pgAttribute(x *execCtx, b *rowBuilder) error {
 		for _, c := range t.Columns {
 			b.add(attrRow(oid, c.Name, c.Type, c.TypMod, c.Num, c.NotNull || t.IsKey(c), c.Default != nil))
 		}
+		for i, sc := range systemColumns {
+			b.add(attrRow(oid, sc.name, sc.typ, -1, -1-i, true, false))
+		}
 		for i, c := range t.KeyColumns() {
 			b.add(attrRow(oid+1, c.Name, c.Type, c.TypMod, i+1, false, false))
 		}
@@ -172,6 +175,7 @@ func pgTypeRows(x *execCtx, b *rowBuilder) error {
 			"typlen": t.len, "typbyval": t.byval, "typtype": typtype, "typcategory": t.category,
 			"typispreferred": t.oid == sqltypes.Text || t.oid == sqltypes.Float8 || t.oid == sqltypes.OIDType || t.oid == sqltypes.Bool || t.oid == sqltypes.Timestamptz,
 			"typisdefined":   true, "typdelim": ",", "typelem": t.elem, "typarray": t.array, "typalign": align,
+			"typinput": typInput(t), "typoutput": typOutput(t),
 			"typstorage": map[bool]string{true: "x", false: "p"}[t.len == -1], "typtypmod": -1, "typcollation": coll})
 	}
 	snap, err := x.snapshot()
@@ -393,3 +397,27 @@ func keyList(t *catalog.Table) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// typInput and typOutput name array types' I/O functions (clients test
+// typinput = 'array_in'::regproc to find arrays); others show none.
+func typInput(t *pgType) int64 {
+	if strings.HasPrefix(t.name, "_") {
+		return 750
+	}
+	return 0
+}
+
+func typOutput(t *pgType) int64 {
+	if strings.HasPrefix(t.name, "_") {
+		return 751
+	}
+	return 0
+}
+
+// systemColumns are the system columns every Postgres table has, attnum
+// -1 down to -6; tally's rows have no such values, but introspection
+// lists them as Postgres does.
+var systemColumns = []struct {
+	name string
+	typ  uint32
+}{{"ctid", sqltypes.TID}, {"xmin", sqltypes.XID}, {"cmin", sqltypes.CID}, {"xmax", sqltypes.XID}, {"cmax", sqltypes.CID}, {"tableoid", sqltypes.OIDType}}

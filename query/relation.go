@@ -61,11 +61,12 @@ var virtualList []*Relation
 
 func register(vs []virtual) {
 	for _, v := range vs {
+		v := v
 		cols := parseSpec(v.spec, v.name)
 		rel := &Relation{Name: v.name, Schema: v.schema, OID: v.oid, Cols: cols}
 		gen := v.rows
 		rel.rows = func(x *execCtx) ([][]any, error) {
-			b := &rowBuilder{cols: cols}
+			b := &rowBuilder{cols: cols, nulls: v.schema == "information_schema"}
 			if gen != nil {
 				if err := gen(x, b); err != nil {
 					return nil, err
@@ -98,15 +99,16 @@ func parseSpec(spec, rel string) []column {
 // type's zero (false, 0, "") or NULL for text and arrays, so `NOT
 // attisdropped` holds on every row.
 type rowBuilder struct {
-	cols []column
-	rows [][]any
+	cols  []column
+	rows  [][]any
+	nulls bool // a column not given is NULL (information_schema)
 }
 
 func (b *rowBuilder) add(vals map[string]any) {
 	row := make([]any, len(b.cols))
 	for i, c := range b.cols {
 		v, ok := vals[c.name]
-		if !ok {
+		if !ok && !b.nulls {
 			v = zeroOf(c.typ)
 		}
 		switch n := v.(type) {

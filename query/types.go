@@ -88,7 +88,7 @@ func indexTypes() (map[uint32]*pgType, map[string]*pgType, []*pgType) {
 	for alias, name := range map[string]string{
 		"boolean": "bool", "bigint": "int8", "smallint": "int2", "integer": "int4", "int": "int4",
 		"real": "float4", "double precision": "float8", "float": "float8", "character": "bpchar",
-		"char": "bpchar", "character varying": "varchar", "decimal": "numeric",
+		"character varying": "varchar", "decimal": "numeric",
 		"timestamp without time zone": "timestamp", "timestamp with time zone": "timestamptz",
 		"time without time zone": "time", "time with time zone": "timetz", "bit varying": "varbit",
 		`"char"`: "char",

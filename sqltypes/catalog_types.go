@@ -16,6 +16,7 @@ const (
 	XID          OID = 28
 	CID          OID = 29
 	OIDVector    OID = 30
+	JSON         OID = 114
 	RegClass     OID = 2205
 	RegType      OID = 2206
 	RegNamespace OID = 4089
@@ -71,7 +72,9 @@ func appendCatalogText(buf []byte, oid OID, v any) ([]byte, error) {
 			return AppendText(buf, OIDType, r)
 		}
 		return buf, errGoType(oid, v)
-	case TID, XID, CID:
+	case XID, CID:
+		return AppendText(buf, Int8, v)
+	case TID, JSON:
 		return AppendText(buf, Text, v)
 	}
 	elem, ok := arrayElems[oid]
@@ -136,7 +139,7 @@ func appendCatalogBinary(buf []byte, oid OID, v any) ([]byte, error) {
 			return buf, errGoType(oid, v)
 		}
 		if s == "" {
-			return buf, nil
+			return append(buf, 0), nil // charsend of '\0'
 		}
 		return append(buf, s[0]), nil
 	case RegProc, RegClass, RegType, RegNamespace, RegRole:
@@ -147,6 +150,8 @@ func appendCatalogBinary(buf []byte, oid OID, v any) ([]byte, error) {
 			return binary.BigEndian.AppendUint32(buf, uint32(r)), nil
 		}
 		return buf, errGoType(oid, v)
+	case JSON:
+		return AppendText(buf, Text, v)
 	case XID, CID:
 		n, ok := asInt64(v)
 		if !ok {
