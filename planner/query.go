@@ -16,7 +16,8 @@ func needsEngine(ss *pg_query.SelectStmt) bool {
 	}
 	for _, f := range ss.FromClause {
 		rv := f.GetRangeVar()
-		if rv == nil || query.IsCatalogRelation(rv.Schemaname, rv.Relname) {
+		if rv == nil || rv.Schemaname == "pg_catalog" || rv.Schemaname == "information_schema" ||
+			query.IsCatalogRelation(rv.Schemaname, rv.Relname) {
 			return true
 		}
 	}

@@ -526,6 +526,9 @@ func arith(op string, l, r *expr) (*expr, error) {
 			}
 			return xi % yi, nil
 		}
+		if typ == sqltypes.Numeric {
+			return decArith(op, toDec(x), toDec(y))
+		}
 		xf, _ := strconv.ParseFloat(plainText(x), 64)
 		yf, _ := strconv.ParseFloat(plainText(y), 64)
 		var v float64
@@ -541,10 +544,6 @@ func arith(op string, l, r *expr) (*expr, error) {
 				return nil, pgerr.New(pgerr.DivisionByZero, "division by zero")
 			}
 			v = xf / yf
-		}
-		if typ == sqltypes.Numeric {
-			d, _ := new(inf.Dec).SetString(strconv.FormatFloat(v, 'f', -1, 64))
-			return d, nil
 		}
 		return v, nil
 	})}, nil
@@ -997,4 +996,40 @@ func category(t uint32) byte {
 func comparable(a, b uint32) bool {
 	ca, cb := category(a), category(b)
 	return ca == 0 || cb == 0 || ca == cb || ca == 'U' || cb == 'U'
+}
+
+func toDec(v any) *inf.Dec {
+	switch n := v.(type) {
+	case *inf.Dec:
+		return n
+	case int64:
+		return inf.NewDec(n, 0)
+	}
+	d, _ := new(inf.Dec).SetString(plainText(v))
+	if d == nil {
+		d = new(inf.Dec)
+	}
+	return d
+}
+
+// decArith is numeric arithmetic; a quotient keeps 16 digits after the
+// point at least, as Postgres' numeric division does for short operands.
+func decArith(op string, x, y *inf.Dec) (any, error) {
+	switch op {
+	case "+":
+		return new(inf.Dec).Add(x, y), nil
+	case "-":
+		return new(inf.Dec).Sub(x, y), nil
+	case "*":
+		return new(inf.Dec).Mul(x, y), nil
+	}
+	if y.Sign() == 0 {
+		return nil, pgerr.New(pgerr.DivisionByZero, "division by zero")
+	}
+	if op == "%" {
+		q := new(inf.Dec).QuoRound(x, y, 0, inf.RoundDown)
+		return new(inf.Dec).Sub(x, new(inf.Dec).Mul(q, y)), nil
+	}
+	scale := max(16, x.Scale(), y.Scale())
+	return new(inf.Dec).QuoRound(x, y, scale, inf.RoundHalfUp), nil
 }

@@ -133,11 +133,11 @@ func TestORMIntrospection(t *testing.T) {
 }
 
 // TestORMIntrospectionPostgres proves the expectations above against a
-// real Postgres 15 (TALLY_TEST_PG_DSN, e.g. postgres://postgres@127.0.0.1:5432/postgres).
+// real Postgres 15 (TALLY_PG_COMPARE_DSN, e.g. postgres://postgres@127.0.0.1:5432/postgres).
 func TestORMIntrospectionPostgres(t *testing.T) {
-	dsn := os.Getenv("TALLY_TEST_PG_DSN")
+	dsn := os.Getenv("TALLY_PG_COMPARE_DSN")
 	if dsn == "" {
-		t.Skip("TALLY_TEST_PG_DSN not set")
+		t.Skip("TALLY_PG_COMPARE_DSN not set")
 	}
 	c, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
@@ -214,4 +214,59 @@ func ormIntrospection(t *testing.T, c *pgx.Conn, database string) {
 	expectTable(t, c, "1003|_name", pgjdbcTypeOID, "_name")
 	expectTable(t, c, "true|98|_int4", pgjdbcTypeInfo, "_int4")
 	expectTable(t, c, "false|98|int4", pgjdbcTypeInfo, "int4")
+}
+
+// TestCatalogDescribe checks that a catalog query reports its parameter
+// and column types at Describe, before Bind, and that the catalog types
+// travel in binary (pgx asks for binary when it knows a type).
+func TestCatalogDescribe(t *testing.T) {
+	tl := harness.Start(t)
+	c := tl.Connect(t)
+	ctx := context.Background()
+	mustExec(t, c, catalogPostsDDL)
+	sd, err := c.Prepare(ctx, "cat", `SELECT c.oid, c.relname, c.relkind, c.oid::regclass, n.nspname, i.indkey, c.relnatts
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_index i ON i.indrelid = c.oid WHERE c.relname = $1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(sd.ParamOIDs) != "[19]" {
+		t.Fatalf("param OIDs %v, want [19] (name)", sd.ParamOIDs)
+	}
+	var oids []uint32
+	for _, f := range sd.Fields {
+		oids = append(oids, f.DataTypeOID)
+	}
+	if fmt.Sprint(oids) != "[26 19 18 2205 19 22 21]" {
+		t.Fatalf("column OIDs %v", oids)
+	}
+	var (
+		oid     uint32
+		relname string
+		relkind rune
+		nsp     string
+		natts   int16
+	)
+	if err := c.QueryRow(ctx, "cat", "posts").Scan(&oid, &relname, &relkind, nil, &nsp, nil, &natts); err != nil {
+		t.Fatal(err)
+	}
+	if oid < 16384 || relname != "posts" || relkind != 'r' || nsp != "public" || natts != 7 {
+		t.Fatalf("got %d %q %q %q %d", oid, relname, relkind, nsp, natts)
+	}
+	var text string
+	if err := c.QueryRow(ctx, `SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid = $1`, oid).Scan(&text); err != nil || text != "posts" {
+		t.Fatalf("regclass text = %q, %v", text, err)
+	}
+	var schemas []string
+	if err := c.QueryRow(ctx, `SELECT current_schemas(true)`).Scan(&schemas); err != nil || fmt.Sprint(schemas) != "[pg_catalog public]" {
+		t.Fatalf("current_schemas = %v, %v", schemas, err)
+	}
+	var keys []int16
+	if err := c.QueryRow(ctx, `SELECT conkey FROM pg_constraint WHERE conrelid = $1 AND contype = 'p'`, oid).Scan(&keys); err != nil || fmt.Sprint(keys) != "[1]" {
+		t.Fatalf("conkey = %v, %v", keys, err)
+	}
+	// Unknown names get Postgres' errors.
+	expectCode(t, c, "42P01", `SELECT * FROM pg_catalog.pg_nothing`)
+	expectCode(t, c, "42703", `SELECT relnope FROM pg_class`)
+	expectCode(t, c, "42883", `SELECT pg_nothing(1)`)
+	expectCode(t, c, "42P01", `SELECT * FROM missing ORDER BY 1`)
 }
