@@ -62,6 +62,11 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 	case ss.ValuesLists != nil:
 		return p.values(ss, outer)
 	}
+	if len(ss.TargetList) == 0 {
+		// Postgres returns rows of no columns; clients can't take a
+		// DataRow without a RowDescription field.
+		return nil, pgerr.Unsupported("tally does not support SELECT without result columns yet")
+	}
 	n := &selectNode{from: oneRow{}}
 	var err error
 	for _, item := range ss.FromClause {
