@@ -291,8 +291,21 @@ func (p *planCtx) delete(ds *pg_query.DeleteStmt) (rewrite.Op, []Field, error) {
 	return op, fields, nil
 }
 
-// selectStmt plans SELECT <targets> [FROM t WHERE <key> [AND filter]].
+// selectStmt plans SELECT <targets> [FROM t WHERE <key> [AND filter]] on
+// the keyed fast path, and every other SELECT with the query engine.
 func (p *planCtx) selectStmt(ss *pg_query.SelectStmt) (rewrite.Op, []Field, error) {
+	if needsEngine(ss) {
+		return p.query(ss)
+	}
+	op, fields, err := p.keyedSelect(ss)
+	if err != nil && engineFallback(err) {
+		return p.query(ss)
+	}
+	return op, fields, err
+}
+
+// keyedSelect plans SELECT <targets> [FROM t WHERE <key> [AND filter]].
+func (p *planCtx) keyedSelect(ss *pg_query.SelectStmt) (rewrite.Op, []Field, error) {
 	switch {
 	case ss.Op != pg_query.SetOperation_SETOP_NONE:
 		return nil, nil, unsupported("UNION, INTERSECT and EXCEPT")
