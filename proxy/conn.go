@@ -51,6 +51,9 @@ type conn struct {
 	// tlsConn is the TLS layer over nc once the client asked for SSL (be
 	// then reads and writes through it); nil in the clear.
 	tlsConn *tls.Conn
+	// endPoint is the channel-binding data of the certificate tlsConn
+	// was established with.
+	endPoint []byte
 
 	// session is the SQL session; nil until startup has completed.
 	session Session
@@ -81,6 +84,11 @@ type conn struct {
 	fatal error
 
 	interrupted atomic.Bool
+
+	// readyIdle: the last message sent was ReadyForQuery 'I' (the client
+	// is between queries, outside a transaction); drain ends it there.
+	readyIdle bool
+	drain     drainGate
 }
 
 // newConn prepares a connection; serve runs it.
@@ -161,8 +169,17 @@ func (c *conn) logEnd(err error) {
 // connection fails or a fatal error is sent. It returns why it ended.
 func (c *conn) loop() error {
 	for {
+		if c.drain.enter(c.srv, c.readyIdle) {
+			c.sendFatal(errAdminShutdown())
+			return c.endErr()
+		}
 		msg, err := c.be.Receive()
+		woken := c.drain.leave(c)
+		c.readyIdle = false
 		if err != nil {
+			if woken {
+				c.interrupted.Store(true)
+			}
 			c.receiveFailed(err)
 			return c.endErr()
 		}
@@ -250,7 +267,9 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) (done bool) {
 // the session's transaction status, and flushes. It is the only place
 // that sends ReadyForQuery.
 func (c *conn) readyForQuery() {
-	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.txStatus()})
+	status := c.txStatus()
+	c.readyIdle = status == 'I'
+	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: status})
 	c.flush()
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,6 +42,9 @@ type Config struct {
 	TLS *tls.Config
 	// TLSRequired refuses a StartupMessage sent without TLS (28000).
 	TLSRequired bool
+
+	// Metrics receives connection events; nil: none.
+	Metrics Metrics
 }
 
 // DefaultServerVersion is the server_version tally reports.
@@ -59,6 +63,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 5 * time.Second
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	return cfg
 }
@@ -87,16 +94,17 @@ type Server struct {
 	engine Engine
 	log    *slog.Logger
 	keys   *keyRegistry
-	// tls is Config.TLS with tally's minimum version; nil without TLS.
-	tls *tls.Config
-	// endPoint is the tls-server-end-point channel binding data of the
-	// certificate, nil when SCRAM-SHA-256-PLUS can't be offered.
-	endPoint []byte
+	// tls is Config.TLS with tally's minimum version and its channel
+	// binding data; nil without TLS. SetTLS replaces it (reload).
+	tls atomic.Pointer[tlsState]
+	// draining: Drain has begun; idle connections end.
+	draining atomic.Bool
 	// mockSecret derives the mock SCRAM salt of unknown users.
 	mockSecret []byte
 
 	mu     sync.Mutex
 	addr   net.Addr
+	ln     net.Listener
 	conns  map[*conn]struct{}
 	nextID uint32
 }
@@ -115,11 +123,7 @@ func NewServer(cfg Config, engine Engine, log *slog.Logger) *Server {
 		mockSecret: make([]byte, 32),
 	}
 	_, _ = rand.Read(s.mockSecret)
-	if cfg.TLS != nil {
-		s.tls = cfg.TLS.Clone()
-		s.tls.MinVersion = max(s.tls.MinVersion, tls.VersionTLS12)
-		s.endPoint = serverEndPoint(s.tls)
-	}
+	s.tls.Store(newTLSState(cfg.TLS))
 	return s
 }
 
@@ -148,7 +152,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	s.mu.Lock()
-	s.addr = ln.Addr()
+	s.addr, s.ln = ln.Addr(), ln
 	s.mu.Unlock()
 	s.log.Info("proxy: listening", "addr", ln.Addr().String())
 
@@ -156,6 +160,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	err := s.acceptLoop(ctx, ln, &wg)
+	if s.draining.Load() && ctx.Err() == nil {
+		// Drain closed the listener: connections end as they go idle,
+		// unless ctx ends first.
+		err = nil
+		done := make(chan struct{})
+		go func() {
+			wg.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	}
 	if ctx.Err() != nil {
 		err = nil
 		s.shutdownConns(&wg)
@@ -171,7 +189,7 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+			if ctx.Err() != nil || s.draining.Load() || errors.Is(err, net.ErrClosed) {
 				return fmt.Errorf("proxy: accept: %w", err)
 			}
 			s.log.Warn("proxy: accept failed, retrying", "err", err, "backoff", backoff)
@@ -184,11 +202,13 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 		}
 		backoff = 5 * time.Millisecond
 		c := s.newConn(ctx, nc)
+		s.cfg.Metrics.ConnAccepted()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer s.forget(c)
 			c.serve()
+			s.cfg.Metrics.ConnClosed(c.session == nil && c.fatal != nil)
 		}()
 	}
 }
