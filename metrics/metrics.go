@@ -200,10 +200,10 @@ func (m *Metrics) Watch(e Engine) {
 			func() float64 { return float64(e.IdempotencyHits()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tally_draining",
 			Help: "1 while the server drains (SIGTERM): no new connections, /readyz fails."}, func() float64 {
-				if e.Draining() {
-					return 1
-				}
-				return 0
-			}),
+			if e.Draining() {
+				return 1
+			}
+			return 0
+		}),
 	)
 }
