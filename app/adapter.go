@@ -2,42 +2,89 @@ package app
 
 import (
 	"context"
+	"log/slog"
+	"time"
 
+	"github.com/tally-db/tally/activity"
+	"github.com/tally-db/tally/metrics"
 	"github.com/tally-db/tally/planner"
 	"github.com/tally-db/tally/proxy"
+	"github.com/tally-db/tally/rewrite"
 )
 
 // Adapt presents a planner engine as the proxy's Engine.
-func Adapt(e *planner.Engine) proxy.Engine { return engineAdapter{e} }
+func Adapt(e *planner.Engine) proxy.Engine { return engineAdapter{e: e} }
 
 // engineAdapter presents the planner to the proxy. The proxy owns the
 // interface it consumes and the planner does not import the proxy, so the
-// few type conversions live here, in the wiring.
-type engineAdapter struct{ e *planner.Engine }
-
-func (a engineAdapter) NewSession(ctx context.Context, info proxy.SessionInfo) (proxy.Session, error) {
-	return sessionAdapter{a.e.NewSession(ctx, info.Database, info.User, info.Params)}, nil
+// few type conversions live here, in the wiring. With an observer it also
+// keeps each session in the activity registry (pg_stat_activity) and
+// records statement metrics and the slow-statement log.
+type engineAdapter struct {
+	e *planner.Engine
+	o *observer // nil: no observation
 }
 
-type sessionAdapter struct{ s *planner.Session }
+// observer is where the adapter reports sessions and statements.
+type observer struct {
+	reg  *activity.Registry
+	m    *metrics.Metrics
+	slow time.Duration // 0: no slow-statement log
+	log  *slog.Logger
+}
 
-func (a sessionAdapter) Prepare(ctx context.Context, sql string, oids []uint32) ([]proxy.Statement, error) {
+func (a engineAdapter) NewSession(ctx context.Context, info proxy.SessionInfo) (proxy.Session, error) {
+	s := &sessionAdapter{s: a.e.NewSession(ctx, info.Database, info.User, info.Params), o: a.o}
+	if a.o != nil {
+		s.act = a.o.reg.Start(info.PID, info.Database, info.User, info.ApplicationName, info.ClientAddr)
+		s.log = a.o.log.With("conn", info.PID, "user", info.User, "database", info.Database)
+	}
+	return s, nil
+}
+
+type sessionAdapter struct {
+	s   *planner.Session
+	o   *observer
+	act *activity.Session // nil without an observer
+	log *slog.Logger
+}
+
+func (a *sessionAdapter) Prepare(ctx context.Context, sql string, oids []uint32) ([]proxy.Statement, error) {
 	stmts, err := a.s.Prepare(ctx, sql, oids)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]proxy.Statement, len(stmts))
 	for i, st := range stmts {
-		out[i] = stmtAdapter{st}
+		out[i] = stmtAdapter{st: st, sess: a}
 	}
 	return out, nil
 }
 
-func (a sessionAdapter) TxStatus() byte                     { return a.s.TxStatus() }
-func (a sessionAdapter) ParameterStatus() map[string]string { return a.s.ParameterStatus() }
-func (a sessionAdapter) Close()                             { a.s.Close() }
+func (a *sessionAdapter) TxStatus() byte { return a.s.TxStatus() }
 
-type stmtAdapter struct{ st *planner.Statement }
+func (a *sessionAdapter) ParameterStatus() map[string]string {
+	changed := a.s.ParameterStatus()
+	if name, ok := changed["application_name"]; ok && a.act != nil {
+		a.act.SetApplicationName(name)
+	}
+	return changed
+}
+
+func (a *sessionAdapter) Close() {
+	if a.o != nil {
+		if a.s.TxStatus() != 'I' {
+			a.o.m.Transaction("rolled_back") // the connection ended inside a block
+		}
+		a.act.End()
+	}
+	a.s.Close()
+}
+
+type stmtAdapter struct {
+	st   *planner.Statement
+	sess *sessionAdapter
+}
 
 func (a stmtAdapter) ParamOIDs() []uint32 { return a.st.ParamOIDs() }
 
@@ -54,9 +101,41 @@ func (a stmtAdapter) Fields() []proxy.Field {
 }
 
 func (a stmtAdapter) Execute(ctx context.Context, params []any) (*proxy.Result, error) {
-	res, err := a.st.Execute(ctx, params)
+	res, err := a.execute(ctx, params)
 	if err != nil {
 		return nil, err
 	}
 	return &proxy.Result{Tag: res.Tag, Rows: res.Rows, Deallocate: res.Deallocate, DeallocateAll: res.DeallocateAll}, nil
+}
+
+// execute runs the statement, observed when the session has an observer.
+func (a stmtAdapter) execute(ctx context.Context, params []any) (*rewrite.Result, error) {
+	o := a.sess.o
+	if o == nil {
+		return a.st.Execute(ctx, params)
+	}
+	before := a.sess.s.TxStatus()
+	a.sess.act.Begin(a.st.Text())
+	start := time.Now()
+	res, err := a.st.Execute(ctx, params)
+	d := time.Since(start)
+	after := a.sess.s.TxStatus()
+	a.sess.act.Finish(after)
+	kind := a.st.Kind()
+	slow := o.slow > 0 && d >= o.slow
+	o.m.Statement(kind, d, err, slow)
+	if slow {
+		a.sess.log.Warn("slow statement", "duration", d, "kind", kind, "outcome", metrics.Outcome(err), "statement", a.st.Text())
+	}
+	if kind == "transaction" && before != 'I' && after == 'I' {
+		switch {
+		case err != nil:
+			o.m.Transaction("failed")
+		case res.Tag == "COMMIT":
+			o.m.Transaction("committed")
+		default:
+			o.m.Transaction("rolled_back")
+		}
+	}
+	return res, err
 }
