@@ -45,12 +45,12 @@ type Config struct {
 	// CassandraUsername and CassandraPassword log in to Cassandra; the
 	// password is a secret: never printed or logged.
 	CassandraUsername, CassandraPassword string
-	Replication      string // CQL replication map for keyspaces tally creates
-	ReadConsistency  string
-	WriteConsistency string
-	Shards           int           // delta partitions per row for new tables
-	GCGraceSeconds   int           // gc_grace_seconds of new CQL tables; 0: Cassandra's default
-	CassandraTimeout time.Duration // per request
+	Replication                          string // CQL replication map for keyspaces tally creates
+	ReadConsistency                      string
+	WriteConsistency                     string
+	Shards                               int           // delta partitions per row for new tables
+	GCGraceSeconds                       int           // gc_grace_seconds of new CQL tables; 0: Cassandra's default
+	CassandraTimeout                     time.Duration // per request
 	// Settle: writes older than this are settled; rollups fold them and
 	// a write gives up (08007) after half of it.
 	Settle            time.Duration
