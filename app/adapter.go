@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/tally-db/tally/activity"
@@ -50,8 +51,12 @@ type sessionAdapter struct {
 }
 
 func (a *sessionAdapter) Prepare(ctx context.Context, sql string, oids []uint32) ([]proxy.Statement, error) {
+	start := time.Now()
 	stmts, err := a.s.Prepare(ctx, sql, oids)
 	if err != nil {
+		if a.o != nil { // refused before it ran: parse or planning errors
+			a.o.m.Statement(kindOf(sql), time.Since(start), err, false)
+		}
 		return nil, err
 	}
 	out := make([]proxy.Statement, len(stmts))
@@ -138,4 +143,21 @@ func (a stmtAdapter) execute(ctx context.Context, params []any) (*rewrite.Result
 		}
 	}
 	return res, err
+}
+
+// kindOf guesses the kind of a statement that could not be planned from
+// its first word, for the metrics' kind label.
+func kindOf(sql string) string {
+	word, _, _ := strings.Cut(strings.TrimLeft(sql, " \t\r\n("), " ")
+	switch w := strings.ToLower(strings.TrimRight(word, ";")); w {
+	case "select", "insert", "update", "delete":
+		return w
+	case "with", "values", "table":
+		return "select"
+	case "begin", "start", "commit", "end", "rollback", "savepoint", "release", "abort":
+		return "transaction"
+	case "create", "drop", "alter", "truncate":
+		return "ddl"
+	}
+	return "utility"
 }

@@ -66,11 +66,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		IdempotencyHits: func() int64 { return engine.Stats().IdempotencyHits.Load() },
 		Draining:        s.Proxy.Draining,
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*cfg.CassandraTimeout)
-	defer cancel()
-	if err := s.loadCatalogs(ctx); err != nil {
-		log.Warn("catalogs not loaded yet; /readyz fails until they are", "err", err)
-	}
+	go func() { // in the background: clients may connect meanwhile; /readyz waits for it
+		ctx, cancel := context.WithTimeout(context.Background(), 4*cfg.CassandraTimeout)
+		defer cancel()
+		if err := s.loadCatalogs(ctx); err != nil {
+			log.Warn("catalogs not loaded yet; /readyz fails until they are", "err", err)
+		}
+	}()
 	return s, nil
 }
 

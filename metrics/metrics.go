@@ -77,8 +77,15 @@ func New() *Metrics {
 	}
 	reg.MustRegister(m.connAccepted, m.connRefused, m.connOpen, m.statements, m.slow, m.transactions,
 		m.casDuration, m.casErrors, m.casRetries, m.casUnknown)
+	// Export zeros, so a dashboard sees the series before the first event.
 	for _, o := range []string{"committed", "rolled_back", "failed"} {
-		m.transactions.WithLabelValues(o) // export zeros
+		m.transactions.WithLabelValues(o)
+	}
+	for _, k := range []string{"query", "batch"} {
+		m.casRetries.WithLabelValues(k)
+	}
+	for _, k := range []string{"write", "batch"} {
+		m.casUnknown.WithLabelValues(k)
 	}
 	return m
 }
@@ -111,7 +118,7 @@ func (m *Metrics) Request(kind string, d time.Duration, err error) {
 	if err == nil {
 		return
 	}
-	code := string(pgerr.CodeOf(err))
+	code := string(pgerr.CodeOf(err)) // XX000 for an error without a SQLSTATE
 	m.casErrors.WithLabelValues(kind, code).Inc()
 	if pgerr.CodeOf(err) == pgerr.TransactionResolutionUnknown {
 		m.casUnknown.WithLabelValues(kind).Inc()
@@ -135,12 +142,10 @@ func (m *Metrics) Transaction(outcome string) { m.transactions.WithLabelValues(o
 
 // Outcome names a statement's outcome for the outcome label.
 func Outcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
 	switch pgerr.CodeOf(err) {
-	case "":
-		if err == nil {
-			return "ok"
-		}
-		return "error"
 	case pgerr.TransactionResolutionUnknown:
 		return "unknown"
 	case pgerr.QueryCanceled:
