@@ -13,8 +13,14 @@
 # PGPASSWORD and a fresh PGDATABASE (compat_<name>_<random>: a new Cassandra keyspace per
 # client per run) and exits 0 only when every value it asserted matched.
 #
+# tests/compat/xfail.tsv: name<TAB>why — clients known to fail on tally today (each line
+# names the gap). They show as XFAIL and don't fail the run; one that passes shows as XPASS
+# (remove its line). Against TALLY_COMPAT_TARGET the list is ignored: there every client
+# must pass.
+#
 # Output: .compat/logs/<name>.log per client, .compat/logs/tally.log (debug log of tally),
-# the matrix on stdout and in .compat/matrix.md. Exit status 1 when any client failed.
+# the matrix on stdout and in .compat/matrix.md. Exit status 1 when a client failed that
+# xfail.tsv doesn't list (TALLY_COMPAT_STRICT=1: when any client failed).
 # Env: TALLY_COMPAT_PORT (55432), CLIENTS, TALLY_COMPAT_TARGET, TALLY_COMPAT_TIMEOUT
 # (seconds per client, 300).
 set -euo pipefail
@@ -22,6 +28,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 
 TSV=tests/compat/clients.tsv
+XFAIL=tests/compat/xfail.tsv
 OUT=.compat
 LOGS=$OUT/logs
 PORT=${TALLY_COMPAT_PORT:-55432}
@@ -47,6 +54,14 @@ if [[ -n ${CLIENTS:-} ]]; then
   for w in "${wanted[@]}"; do
     grep -q "^$w"$'\t' "$TSV" || die "unknown client '$w' (see $TSV)"
   done
+fi
+
+declare -A xfail=()
+if [[ -z ${TALLY_COMPAT_TARGET:-} && -f $XFAIL ]]; then
+  while IFS=$'\t' read -r name why; do
+    [[ -z $name || $name == \#* ]] && continue
+    xfail[$name]=$why
+  done < "$XFAIL"
 fi
 
 # ---- the server ----------------------------------------------------------------------
@@ -113,7 +128,7 @@ done
 
 # ---- run -----------------------------------------------------------------------------
 run_id=$(date +%s)$RANDOM
-results=() failed=0
+results=() failed=0 passed=0 xfailed=0
 for i in "${!names[@]}"; do
   name=${names[$i]} s=${installs[$i]}
   db=compat_${name//[^a-zA-Z0-9]/_}_$run_id
@@ -138,8 +153,18 @@ for i in "${!names[@]}"; do
     fi
   fi
   secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-  [[ $status == PASS ]] || failed=$((failed + 1))
-  if [[ $status == FAIL ]]; then
+  if [[ -n ${xfail[$name]:-} ]]; then
+    [[ $status == PASS ]] && status=XPASS || status=XFAIL
+  fi
+  case $status in
+    PASS | XPASS) passed=$((passed + 1)) ;;
+    XFAIL) xfailed=$((xfailed + 1)) ;;
+    FAIL) failed=$((failed + 1)) ;;
+  esac
+  if [[ $status == XPASS ]]; then
+    log "$name passed but is listed in $XFAIL: remove its line"
+  fi
+  if [[ $status == FAIL || $status == XFAIL ]]; then
     log "$name FAILED; last lines of $clog:"
     tail -12 "$clog" | sed 's/^/    /' >&2
   fi
@@ -151,16 +176,23 @@ target=${TALLY_COMPAT_TARGET:-tally $(git rev-parse --short HEAD 2>/dev/null || 
 {
   echo "Compatibility run $(date -u +%Y-%m-%dT%H:%MZ) against $target"
   echo
-  echo "| client | version | result | seconds |"
-  echo "| --- | --- | --- | --- |"
+  echo "| client | version | result | seconds | first failing step |"
+  echo "| --- | --- | --- | --- | --- |"
   for r in "${results[@]}"; do
     IFS=$'\t' read -r n v st sec <<< "$r"
-    echo "| $n | $v | $st | $sec |"
+    step=
+    if [[ $st == FAIL || $st == XFAIL ]]; then
+      step=$(grep -m1 '^FAIL step' "$LOGS/$n.log" | sed 's/^FAIL step //; s/|/\\|/g' || true)
+    fi
+    echo "| $n | $v | $st | $sec | $step |"
   done
 } > "$OUT/matrix.md"
 echo
 cat "$OUT/matrix.md"
 echo
-passed=$((${#results[@]} - failed))
-echo "compat: $passed passed, $failed failed"
-((failed == 0))
+if ((xfailed)); then
+  echo "compat: $passed passed, $failed failed, $xfailed expected to fail ($XFAIL)"
+else
+  echo "compat: $passed passed, $failed failed"
+fi
+if [[ -n ${TALLY_COMPAT_STRICT:-} ]]; then ((failed + xfailed == 0)); else ((failed == 0)); fi
