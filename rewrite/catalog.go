@@ -24,6 +24,7 @@ type Catalog struct {
 	keys map[string]*ksCatalog
 
 	idemReady sync.Map // keyspaces whose idempotency table exists
+	seqs      sequences
 }
 
 type ksCatalog struct {
