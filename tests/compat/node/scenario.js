@@ -57,13 +57,15 @@ function scenario(name) {
   return {
     step(title, fn) { steps.push([title, fn]); },
     async run(cleanup) {
-      let failed = false;
+      // COMPAT_KEEP_GOING=1: run every step even after a failure (to see every gap at once).
+      const keepGoing = !!process.env.COMPAT_KEEP_GOING;
+      let failed = 0;
       for (const [title, fn] of steps) {
         try {
           await fn();
           console.log(`ok   ${title}`);
         } catch (err) {
-          failed = true;
+          failed++;
           console.log(`FAIL step ${JSON.stringify(title)}`);
           if (err instanceof Failure) {
             console.log(`  call:     ${err.call}\n  expected: ${err.expected}\n  actual:   ${err.actual}`);
@@ -73,11 +75,14 @@ function scenario(name) {
             const s = serverError(err);
             console.log(s ? `  server error: ${s}` : `  error: ${err.stack || err}`);
           }
-          break;
+          if (!keepGoing) break;
         }
       }
       if (cleanup) await cleanup().catch((e) => console.log(`cleanup: ${e.message}`));
-      if (failed) process.exit(1);
+      if (failed) {
+        console.log(`${name} scenario: ${failed} step(s) failed`);
+        process.exit(1);
+      }
       console.log(`${name} scenario: all steps passed`);
     },
   };

@@ -11,28 +11,40 @@ import (
 	"strings"
 )
 
-// Run is one scenario's run; Step calls run in order and stop at the first failure.
+// Run is one scenario's run; Step calls run in order and stop at the first failure, or,
+// with COMPAT_KEEP_GOING=1 in the environment, go on to the next step (to see every gap
+// at once) and exit 1 at Done.
 type Run struct {
-	name string
+	name      string
+	keepGoing bool
+	failed    int
 }
 
 // New starts the named scenario.
 func New(name string) *Run {
 	fmt.Printf("%s scenario against %s:%s database %s\n", name, os.Getenv("PGHOST"), os.Getenv("PGPORT"), os.Getenv("PGDATABASE"))
-	return &Run{name: name}
+	return &Run{name: name, keepGoing: os.Getenv("COMPAT_KEEP_GOING") != ""}
 }
 
 // Step runs fn; an error ends the scenario with exit status 1.
 func (r *Run) Step(name string, fn func() error) {
 	if err := fn(); err != nil {
 		fmt.Printf("FAIL step %q\n%s\n", name, describe(err))
-		os.Exit(1)
+		r.failed++
+		if !r.keepGoing {
+			os.Exit(1)
+		}
+		return
 	}
 	fmt.Printf("ok   %s\n", name)
 }
 
 // Done reports that every step passed.
 func (r *Run) Done() {
+	if r.failed > 0 {
+		fmt.Printf("%s scenario: %d steps failed\n", r.name, r.failed)
+		os.Exit(1)
+	}
 	fmt.Printf("%s scenario: all steps passed\n", r.name)
 }
 
