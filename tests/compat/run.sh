@@ -22,7 +22,8 @@
 # the matrix on stdout and in .compat/matrix.md. Exit status 1 when a client failed that
 # xfail.tsv doesn't list (TALLY_COMPAT_STRICT=1: when any client failed).
 # Env: TALLY_COMPAT_PORT (55432), CLIENTS, TALLY_COMPAT_TARGET, TALLY_COMPAT_TIMEOUT
-# (seconds per client, 300).
+# (seconds per client, 300), TALLY_COMPAT_BIN (a tally binary to run instead of building
+# bin/tally), COMPAT_KEEP_GOING=1 (scenarios run every step after a failure).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -92,23 +93,26 @@ if [[ -n ${TALLY_COMPAT_TARGET:-} ]]; then
   log "target $HOST:$PORT (no tally started)"
 else
   HOST=127.0.0.1
-  log "building bin/tally"
-  go build -o bin/tally ./cmd/tally
+  TALLY=${TALLY_COMPAT_BIN:-bin/tally}
+  if [[ -z ${TALLY_COMPAT_BIN:-} ]]; then
+    log "building bin/tally"
+    go build -o bin/tally ./cmd/tally
+  fi
   serve_args=(--listen "$HOST:$PORT" --log-level debug)
   # SCRAM users arrive with `tally users add`; until then tally accepts any password (the
   # scenarios send one all the same).
-  if bin/tally -h 2>&1 | grep -qw users; then
+  if "$TALLY" -h 2>&1 | grep -qw users; then
     users=$OUT/users
     rm -f "$users"
     printf '%s\n' "$USER_PASS" \
-      | bin/tally users add "$USER_NAME" --users-file "$users" --password-stdin >/dev/null
+      | "$TALLY" users add "$USER_NAME" --users-file "$users" --password-stdin >/dev/null
     serve_args+=(--users-file "$users")
   fi
   (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null && die "port $PORT is taken (set TALLY_COMPAT_PORT)"
-  bin/tally serve "${serve_args[@]}" > "$LOGS/tally.log" 2>&1 &
+  "$TALLY" serve "${serve_args[@]}" > "$LOGS/tally.log" 2>&1 &
   TALLY_PID=$!
   wait_port "$HOST" "$PORT" 60 || { tail -20 "$LOGS/tally.log" >&2; die "tally did not start"; }
-  log "tally $(bin/tally version | cut -d' ' -f2) on $HOST:$PORT (pid $TALLY_PID, log $LOGS/tally.log)"
+  log "tally $("$TALLY" version | cut -d' ' -f2)${users:+ with SCRAM users from $users} on $HOST:$PORT (pid $TALLY_PID, log $LOGS/tally.log)"
 fi
 
 # ---- install (each script once) ------------------------------------------------------
