@@ -5,6 +5,7 @@
 set -uo pipefail
 PSQL=${PSQL:-psql}
 export PGAPPNAME=tally-compat-psql
+failed=0 # COMPAT_KEEP_GOING=1: run every step after a failure, exit 1 at the end
 
 # check STEP WANT PSQL-ARGS...: run psql, compare its whole output with WANT.
 check() {
@@ -19,6 +20,8 @@ check() {
     echo "  call:     psql $*"
     echo "  expected: $(printf '%q' "$want")"
     echo "  actual:   $(printf '%q' "$got") (exit $rc)"
+    failed=$((failed + 1))
+    [[ -n ${COMPAT_KEEP_GOING:-} ]] && return 0
     exit 1
   fi
   echo "ok   $step"
@@ -91,4 +94,5 @@ value "deleted row is gone" "SELECT likes FROM posts WHERE id = 1" ""
 value "the other row is untouched" "SELECT id, title, likes FROM posts WHERE id IN (1, 2)" "2|second|0"
 check "increment of the deleted row" "UPDATE 0" -c "UPDATE posts SET likes = likes + 1 WHERE id = 1"
 
+if ((failed)); then echo "psql scenario: $failed steps failed"; exit 1; fi
 echo "psql scenario: all steps passed"
