@@ -145,6 +145,26 @@ func main() {
 		return expectLikes(7)
 	})
 
+	run.Step("Save writes every field of a loaded post", func() error {
+		got, err := read(p.ID)
+		if err != nil {
+			return err
+		}
+		got.Title = "saved"
+		res := db.Save(&got)
+		if res.Error != nil {
+			return scenario.Errf(res.Error, "db.Save(&post)")
+		}
+		if err := scenario.Expect("db.Save RowsAffected", int64(1), res.RowsAffected); err != nil {
+			return err
+		}
+		again, err := read(p.ID)
+		if err != nil {
+			return err
+		}
+		return scenario.Expect("db.First after Save", Post{ID: p.ID, Title: "saved", Likes: 7}, again)
+	})
+
 	run.Step("db.Transaction that commits", func() error {
 		err := db.Transaction(func(tx *gorm.DB) error {
 			if err := increment(tx, 5); err != nil {

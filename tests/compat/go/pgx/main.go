@@ -167,6 +167,24 @@ func main() {
 		return expectLikes(1, 63)
 	})
 
+	run.Step("simple protocol (QueryExecModeSimpleProtocol, as behind PgBouncer)", func() error {
+		cfg, err := pgx.ParseConfig(scenario.DSN() + " default_query_exec_mode=simple_protocol")
+		if err != nil {
+			return scenario.Errf(err, "pgx.ParseConfig")
+		}
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		if err != nil {
+			return scenario.Errf(err, "pgx.ConnectConfig(simple_protocol)")
+		}
+		defer conn.Close(ctx)
+		var n int64
+		err = conn.QueryRow(ctx, "UPDATE posts SET likes = likes + $1 WHERE id = $2 RETURNING likes", int64(2), int64(1)).Scan(&n)
+		if err != nil {
+			return scenario.Errf(err, "simple protocol: UPDATE ... likes + $1 ... RETURNING likes")
+		}
+		return scenario.Expect("simple protocol: RETURNING likes", int64(65), n)
+	})
+
 	run.Step("set an absolute value", func() error {
 		var n int64
 		err := pool.QueryRow(ctx, "UPDATE posts SET likes = $1 WHERE id = $2 RETURNING likes", int64(7), int64(1)).Scan(&n)
