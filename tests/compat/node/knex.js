@@ -65,6 +65,14 @@ s.step('10 concurrent increments over the pool', async () => {
   await expectLikes(60);
 });
 
+s.step('upsert increment (onConflict().merge())', async () => {
+  for (let i = 0; i < 2; i++) {
+    await call("knex('posts').insert({ id, title, likes: 1 }).onConflict('id').merge({ likes: knex.raw('posts.likes + 1') })", () =>
+      knex('posts').insert({ id, title: 'upserted', likes: 1 }).onConflict('id').merge({ likes: knex.raw('?? + 1', ['posts.likes']) }));
+  }
+  await expectLikes(62);
+});
+
 s.step('set an absolute value', async () => {
   const n = await call("knex('posts').where({ id }).update({ likes: 7 })", () => knex('posts').where({ id }).update({ likes: 7 }));
   expect('rows updated', 1, n);

@@ -13,6 +13,7 @@ import (
 
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
 	"github.com/tally-db/tally/tests/compat/go/internal/scenario"
@@ -135,6 +136,25 @@ func main() {
 			return err
 		}
 		return expectLikes(60)
+	})
+
+	run.Step("upsert increment (clause.OnConflict with gorm.Expr)", func() error {
+		upsert := func() error {
+			res := db.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "id"}},
+				DoUpdates: clause.Assignments(map[string]any{"likes": gorm.Expr("posts.likes + ?", 1)}),
+			}).Create(&Post{ID: p.ID, Title: "upserted", Likes: 1})
+			if res.Error != nil {
+				return scenario.Errf(res.Error, "db.Clauses(clause.OnConflict{id; likes = posts.likes + 1}).Create(&Post{ID: %d})", p.ID)
+			}
+			return scenario.Expect("upsert RowsAffected", int64(1), res.RowsAffected)
+		}
+		for i := 0; i < 2; i++ {
+			if err := upsert(); err != nil {
+				return err
+			}
+		}
+		return expectLikes(62)
 	})
 
 	run.Step("set an absolute value (Update)", func() error {

@@ -185,6 +185,25 @@ func main() {
 		return scenario.Expect("simple protocol: RETURNING likes", int64(65), n)
 	})
 
+	run.Step("upsert increment (INSERT ... ON CONFLICT DO UPDATE)", func() error {
+		const upsert = `INSERT INTO posts AS p (id, title, likes) VALUES ($1, $2, $3)
+			ON CONFLICT (id) DO UPDATE SET likes = p.likes + EXCLUDED.likes RETURNING likes`
+		var n int64
+		if err := pool.QueryRow(ctx, upsert, int64(1), "ignored", int64(5)).Scan(&n); err != nil {
+			return scenario.Errf(err, "QueryRow(%q, 1, 'ignored', 5)", upsert)
+		}
+		if err := scenario.Expect("upsert of an existing row: RETURNING likes", int64(70), n); err != nil {
+			return err
+		}
+		if err := pool.QueryRow(ctx, upsert, int64(3), "third", int64(5)).Scan(&n); err != nil {
+			return scenario.Errf(err, "QueryRow(%q, 3, 'third', 5)", upsert)
+		}
+		if err := scenario.Expect("upsert of a new row: RETURNING likes", int64(5), n); err != nil {
+			return err
+		}
+		return expectLikes(1, 70)
+	})
+
 	run.Step("set an absolute value", func() error {
 		var n int64
 		err := pool.QueryRow(ctx, "UPDATE posts SET likes = $1 WHERE id = $2 RETURNING likes", int64(7), int64(1)).Scan(&n)
