@@ -186,7 +186,9 @@ target=${TALLY_COMPAT_TARGET:-tally $(git rev-parse --short HEAD 2>/dev/null || 
     IFS=$'\t' read -r n v st sec <<< "$r"
     step=
     if [[ $st == FAIL || $st == XFAIL ]]; then
-      step=$(grep -m1 '^FAIL step' "$LOGS/$n.log" | sed 's/^FAIL step //; s/|/\\|/g' || true)
+      # Scenarios print "FAIL step <name>" (or "[client] FAIL at step N: <name>").
+      step=$(grep -m1 -E '(^|\] )FAIL (at )?step' "$LOGS/$n.log" \
+        | sed -E 's/^.*FAIL (at )?step ([0-9]+: )?//; s/\|/\\|/g' || true)
     fi
     echo "| $n | $v | $st | $sec | $step |"
   done
