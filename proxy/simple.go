@@ -19,8 +19,17 @@ func (c *conn) handleQuery(sql string) {
 	// portal (protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY).
 	delete(c.stmts, "")
 	delete(c.portals, "")
-	if err := c.runSimple(sql); err != nil {
+	// A pipeline not ended by Sync commits before the query runs (Postgres
+	// would run the query inside its implicit transaction, then commit).
+	err := c.endImplicit()
+	if err == nil {
+		err = c.runSimple(sql)
+	}
+	if err != nil {
 		c.sendError(err)
+		// An error the session did not see (DEALLOCATE of an unknown
+		// name, a result that can't be encoded) fails the block too.
+		c.session.Fail()
 	}
 	c.readyForQuery()
 }
