@@ -127,7 +127,7 @@ func (s *Session) prepare(ctx context.Context, sql string, paramOIDs []uint32) (
 			text = sql[start : start+int(raw.StmtLen)]
 		}
 		st := &Statement{node: raw.Stmt, declared: paramOIDs, sess: s, text: text,
-			idemKey:    tagFor(cs, start, next, idempotencyTag),
+			idemKey: tagFor(cs, start, next, idempotencyTag),
 			inBlock: implicit, closesBlock: implicit && i == len(tree.Stmts)-1}
 		// A statement after the first of a multi-statement query is planned
 		// when it runs, after the ones before it (CREATE TABLE t; INSERT
@@ -160,12 +160,12 @@ type Statement struct {
 	// implicit transaction when no block is open; closesBlock: the last
 	// one, which commits it.
 	inBlock, closesBlock bool
-	node                    *pg_query.Node
-	declared                []uint32 // parameter types the client declared
-	op                      rewrite.Op
-	fields                  []Field
-	params                  []uint32
-	sess                    *Session
+	node                 *pg_query.Node
+	declared             []uint32 // parameter types the client declared
+	op                   rewrite.Op
+	fields               []Field
+	params               []uint32
+	sess                 *Session
 }
 
 // planNow plans the statement.
