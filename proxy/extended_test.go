@@ -151,6 +151,8 @@ func TestBindErrors(t *testing.T) {
 		{&pgproto3.Bind{PreparedStatement: "e", Parameters: [][]byte{[]byte("x1"), nil}},
 			`Error ERROR 22P02 invalid input syntax for type integer: "x1"`},
 		{&pgproto3.Bind{PreparedStatement: "e", ParameterFormatCodes: []int16{1}, Parameters: [][]byte{{0, 1}, nil}},
+			"Error ERROR 08P01 insufficient data left in message"},
+		{&pgproto3.Bind{PreparedStatement: "e", ParameterFormatCodes: []int16{1}, Parameters: [][]byte{{0, 0, 0, 1, 0}, nil}},
 			"Error ERROR 22P03 incorrect binary data format in bind parameter 1"},
 		{&pgproto3.Bind{PreparedStatement: "e", Parameters: [][]byte{nil, nil}, ResultFormatCodes: []int16{0, 0, 0}},
 			"Error ERROR 08P01 bind message has 3 result formats but query has 2 columns"},
