@@ -33,7 +33,9 @@ func (c *conn) handleParse(m *pgproto3.Parse) error {
 	if _, exists := c.stmts[m.Name]; exists && m.Name != "" {
 		return pgerr.New(pgerr.DuplicatePreparedStatement, "prepared statement %q already exists", m.Name)
 	}
-	stmts, err := c.session.Prepare(c.ctx, m.Query, append([]uint32(nil), m.ParameterOIDs...))
+	ctx, done := c.running.start(c.ctx) // planning may read the catalog: cancellable too
+	stmts, err := c.session.Prepare(ctx, m.Query, append([]uint32(nil), m.ParameterOIDs...))
+	done()
 	if err != nil {
 		return err
 	}

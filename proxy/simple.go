@@ -37,7 +37,9 @@ func (c *conn) handleQuery(sql string) {
 // runSimple prepares and runs every statement of sql, stopping at the
 // first error, which it returns.
 func (c *conn) runSimple(sql string) error {
-	stmts, err := c.session.Prepare(c.ctx, sql, nil)
+	ctx, done := c.running.start(c.ctx) // planning may read the catalog: cancellable too
+	stmts, err := c.session.Prepare(ctx, sql, nil)
+	done()
 	if err != nil {
 		return err
 	}
