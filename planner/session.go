@@ -132,10 +132,12 @@ func (s *Session) prepare(ctx context.Context, sql string, paramOIDs []uint32) (
 		// A statement after the first of a multi-statement query is planned
 		// when it runs, after the ones before it (CREATE TABLE t; INSERT
 		// INTO t ...), as Postgres analyses each statement in turn.
-		if s.tx == TxFailed && !endsTx(raw.Stmt) {
-			return nil, errAborted()
-		}
 		if i == 0 {
+			// In a failed block only COMMIT or ROLLBACK may come first;
+			// later statements are checked when they run, after it.
+			if s.tx == TxFailed && !endsTx(raw.Stmt) {
+				return nil, errAborted()
+			}
 			if err := st.planNow(ctx); err != nil {
 				return nil, err
 			}

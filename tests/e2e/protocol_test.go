@@ -326,6 +326,12 @@ func TestWireStatusSimple(t *testing.T) {
 		{"INSERT INTO wire_items (id) VALUES (3); BEGIN; INSERT INTO wire_items (id) VALUES (2)", []string{"CommandComplete INSERT 0 1", "CommandComplete BEGIN", "Error 23505", "ReadyForQuery E"}},
 		// BEGIN took the INSERT before it into the block, which failed.
 		{"END", []string{"CommandComplete ROLLBACK", "ReadyForQuery I"}},
+		{"BEGIN", []string{"CommandComplete BEGIN", "ReadyForQuery T"}},
+		{"SELECT 1/0", []string{"Error 22012", "ReadyForQuery E"}},
+		{"SELECT 2; ROLLBACK", []string{"Error 25P02", "ReadyForQuery E"}},
+		{"ROLLBACK; SELECT 2", []string{"CommandComplete ROLLBACK", "RowDescription ?column?:23:-1:0", `DataRow "2"`, "CommandComplete SELECT 1", "ReadyForQuery I"}},
+		{"BEGIN; SELECT 1/0", []string{"CommandComplete BEGIN", "Error 22012", "ReadyForQuery E"}},
+		{"COMMIT; INSERT INTO wire_items (id) VALUES (4)", []string{"CommandComplete ROLLBACK", "CommandComplete INSERT 0 1", "ReadyForQuery I"}},
 		{"BEGIN; SELECT 1; COMMIT", []string{"CommandComplete BEGIN", "RowDescription ?column?:23:-1:0", `DataRow "1"`, "CommandComplete SELECT 1", "CommandComplete COMMIT", "ReadyForQuery I"}},
 		{"COMMIT", []string{"CommandComplete COMMIT", "ReadyForQuery I"}},
 	}
@@ -334,8 +340,8 @@ func TestWireStatusSimple(t *testing.T) {
 			t.Errorf("%s:\n  got  %q\n  want %q", s.sql, got, s.want)
 		}
 	}
-	if got := rowsOf(t, w, `SELECT id FROM wire_items WHERE id IN (1, 2, 3)`); strings.Join(got, ",") != `DataRow "2"` {
-		t.Fatalf("applied: %q; want row 2 only", got)
+	if got := rowsOf(t, w, `SELECT id FROM wire_items WHERE id IN (1, 2, 3, 4)`); strings.Join(got, ",") != `DataRow "2",DataRow "4"` {
+		t.Fatalf("applied: %q; want rows 2 and 4", got)
 	}
 }
 
