@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,25 @@ func TestWireDescribeStatement(t *testing.T) {
 		&pgproto3.Parse{Query: `SELECT title, qty FROM wire_items WHERE id = $1`},
 		&pgproto3.Bind{Parameters: [][]byte{[]byte("1")}, ResultFormatCodes: []int16{0, 1}},
 		&pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Sync{})
+	// pgx prepares with the same Describe and encodes its arguments by
+	// the types it learns.
+	p := w.pgx(t)
+	ctx := context.Background()
+	sd, err := p.Prepare(ctx, "upd", `UPDATE wire_items SET title = $1 WHERE id = $2`)
+	if err != nil || fmt.Sprint(sd.ParamOIDs) != "[1043 20]" || len(sd.Fields) != 0 {
+		t.Fatalf("pgx Prepare: %v %v", sd, err)
+	}
+	sd, err = p.Prepare(ctx, "sel", `SELECT title, qty FROM wire_items WHERE id = $1`)
+	if err != nil || fmt.Sprint(sd.ParamOIDs) != "[20]" || len(sd.Fields) != 2 || sd.Fields[0].DataTypeOID != 1043 || sd.Fields[1].DataTypeOID != 23 {
+		t.Fatalf("pgx Prepare: %v %v", sd, err)
+	}
+	mustExec(t, p, `INSERT INTO wire_items (id, qty) VALUES ($1, $2)`, 1, 3)
+	expectTag(t, p, "UPDATE 1", "upd", "héllo", 1)
+	var title string
+	var qty int32
+	if err := p.QueryRow(ctx, "sel", 1).Scan(&title, &qty); err != nil || title != "héllo" || qty != 3 {
+		t.Fatalf("read back: %q %d %v", title, qty, err)
+	}
 	// A type the client declares wins over the inferred one.
 	c.expect([]string{"ParseComplete", "ParameterDescription [23]", "NoData", "ReadyForQuery I"},
 		&pgproto3.Parse{Query: `DELETE FROM wire_items WHERE id = $1`, ParameterOIDs: []uint32{23}},
@@ -364,5 +384,39 @@ func TestWireStatusExtended(t *testing.T) {
 	c.expect(seqOf(ok("COMMIT"), "ReadyForQuery I"), msgs(pbe("COMMIT"), sync)...)
 	if got := rowsOf(t, w, `SELECT id FROM wire_items WHERE id IN (1, 2, 3)`); strings.Join(got, ",") != `DataRow "3"` {
 		t.Fatalf("applied: %q; want row 3 only", got)
+	}
+}
+
+// 5. A pipeline is bounded like any transaction (decided on purpose, see
+// the README): 100 writing statements commit together; a 101st fails the
+// whole pipeline with 54000 and nothing of it is applied.
+func TestWireBatchBound(t *testing.T) {
+	w := startWire(t, wireItemsDDL)
+	if w.postgres {
+		t.Skip("a tally limit: Postgres applies any batch")
+	}
+	c := w.pgx(t)
+	ctx := context.Background()
+	b := &pgx.Batch{}
+	for i := 1; i <= 101; i++ {
+		b.Queue(`INSERT INTO wire_items (id) VALUES ($1)`, i)
+	}
+	err := c.SendBatch(ctx, b).Close()
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "54000" {
+		t.Fatalf("101 writes in one pipeline: %v; want 54000", err)
+	}
+	if got := rowsOf(t, w, `SELECT id FROM wire_items WHERE id IN (1, 50, 100, 101)`); len(got) != 0 {
+		t.Fatalf("after the refused pipeline: %q; want none of its rows", got)
+	}
+	b = &pgx.Batch{}
+	for i := 1; i <= 100; i++ {
+		b.Queue(`INSERT INTO wire_items (id) VALUES ($1)`, i)
+	}
+	if err := c.SendBatch(ctx, b).Close(); err != nil {
+		t.Fatalf("100 writes in one pipeline: %v", err)
+	}
+	if got := rowsOf(t, w, `SELECT id FROM wire_items WHERE id IN (1, 50, 100, 101)`); strings.Join(got, ",") != `DataRow "1",DataRow "50",DataRow "100"` {
+		t.Fatalf("after the pipeline: %q; want rows 1, 50 and 100", got)
 	}
 }
