@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,18 +20,18 @@ import (
 	"github.com/tally-db/tally/tests/harness"
 )
 
-// stallingStore holds back reads of CQL tables whose name contains match
-// until the read's context ends: a Cassandra that takes its time, so that
-// a statement is reliably running when the test cancels it.
+// stallingStore holds back reads whose CQL contains match until the
+// read's context ends: a Cassandra that takes its time, so that a
+// statement is reliably running when the test cancels it.
 type stallingStore struct {
 	rewrite.Store
-	match   string
+	match   atomic.Value // string
 	stalled chan struct{} // receives once per stalled read
 }
 
 // Query implements rewrite.Store.
 func (s *stallingStore) Query(ctx context.Context, st rewrite.Stmt) ([][]any, error) {
-	if strings.Contains(st.CQL, s.match) {
+	if m, _ := s.match.Load().(string); m != "" && strings.Contains(st.CQL, m) {
 		select {
 		case s.stalled <- struct{}{}:
 		default:
@@ -55,7 +56,7 @@ func TestWireCancelRequest(t *testing.T) {
 
 	// A second tally over the same Cassandra and database, whose reads of
 	// wire_slow stall.
-	store := &stallingStore{Store: tl.Raw, match: "_wire_slow_", stalled: make(chan struct{}, 1)}
+	store := &stallingStore{Store: tl.Raw, stalled: make(chan struct{}, 1)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +117,17 @@ func TestWireCancelRequest(t *testing.T) {
 		}
 	}
 	const slow = `SELECT hits FROM wire_slow WHERE id = 1`
+
+	// Planning reads the catalog, which this new tally has not loaded
+	// yet: a cancel reaches a Parse stalled there.
+	store.match.Store("tally_catalog")
+	c.send(msgs(pbe(slow), &pgproto3.Sync{})...)
+	waitStalled()
+	cancel(c.secret)
+	if got := c.untilReady(); strings.Join(got, ",") != "Error 57014,ReadyForQuery I" {
+		t.Fatalf("Parse cancelled: %q; want 57014 then ReadyForQuery I", got)
+	}
+	store.match.Store("_wire_slow_")
 
 	drain()
 	c.send(&pgproto3.Query{String: slow})
