@@ -25,7 +25,7 @@ import (
 // statement is reliably running when the test cancels it.
 type stallingStore struct {
 	rewrite.Store
-	match   atomic.Value // string
+	match   atomic.Value  // string
 	stalled chan struct{} // receives once per stalled read
 }
 
