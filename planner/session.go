@@ -267,6 +267,15 @@ func (st *Statement) run(ctx context.Context, params []any) (*rewrite.Result, er
 	op := st.op
 	switch op.(type) {
 	case *rewrite.Insert, *rewrite.Update, *rewrite.Delete:
+		if st.sess.implicit && (st.idemKey != "" || st.sess.settings[idempotencySetting] != "") {
+			// A key can't be honoured in a block yet (its result would be
+			// recorded before the block commits). In a BEGIN block it is
+			// ignored, as documented; a pipeline or multi-statement query
+			// used to apply each keyed statement on its own, so ignoring
+			// the key there would silently lose retry safety: refuse.
+			return nil, pgerr.Unsupported("idempotency keys are not supported in a pipeline or multi-statement query").
+				WithHint("Send each keyed statement on its own, followed by Sync.")
+		}
 		if st.sess.tx != TxIdle {
 			break // keys inside a block are not supported yet; the block commits once
 		}

@@ -420,3 +420,31 @@ func TestWireBatchBound(t *testing.T) {
 		t.Fatalf("after the pipeline: %q; want rows 1, 50 and 100", got)
 	}
 }
+
+// 5. A keyed statement in a pipeline of several statements is refused
+// (0A000) rather than run with its key ignored, and nothing of the
+// pipeline is applied; the same statement sent on its own is applied once
+// however often it is sent.
+func TestWireBatchIdempotencyKey(t *testing.T) {
+	w := startWire(t, wireItemsDDL, `INSERT INTO wire_items (id) VALUES (1)`)
+	if w.postgres {
+		t.Skip("idempotency keys are tally's")
+	}
+	c := w.pgx(t)
+	ctx := context.Background()
+	const keyed = `UPDATE wire_items SET hits = hits + 1 WHERE id = $1 /*idempotency_key='wire-k1'*/`
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE wire_items SET hits = hits + 10 WHERE id = $1`, 1)
+	b.Queue(keyed, 1)
+	err := c.SendBatch(ctx, b).Close()
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "0A000" {
+		t.Fatalf("keyed statement in a batch: %v; want 0A000", err)
+	}
+	for range 3 {
+		expectTag(t, c, "UPDATE 1", keyed, 1)
+	}
+	if got := rowsOf(t, w, `SELECT hits FROM wire_items WHERE id = 1`); strings.Join(got, ",") != `DataRow "1"` {
+		t.Fatalf("hits: %q; want 1", got)
+	}
+}
