@@ -130,6 +130,13 @@ func TestWireBinaryFormats(t *testing.T) {
 			&pgproto3.Bind{PreparedStatement: "sel", ParameterFormatCodes: []int16{1}, Parameters: [][]byte{key}, ResultFormatCodes: resultFormats}, &pgproto3.Execute{},
 			&pgproto3.Sync{})
 	}
+	// name and oid, the other types sqltypes knows, in binary.
+	c.expect([]string{"ParseComplete", "BindComplete",
+		"RowDescription current_database:19:-1:1,current_user:19:-1:1,name:19:-1:1,oid:26:-1:1",
+		row([][]byte{[]byte(w.db), []byte(w.user), []byte("x"), {0, 0, 0, 7}}), "CommandComplete SELECT 1", "ReadyForQuery I"},
+		&pgproto3.Parse{Query: `SELECT current_database(), current_user, 'x'::name, 7::oid`},
+		&pgproto3.Bind{ResultFormatCodes: []int16{1}}, &pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Execute{}, &pgproto3.Sync{})
+
 	// Malformed binary input is an error, not a crash, and the connection
 	// goes on: too few bytes is 08P01 ("insufficient data left in
 	// message"), too many 22P03.
