@@ -37,13 +37,25 @@ type Column struct {
 	NotNull bool         `json:"not_null"`
 	Default *Default     `json:"default,omitempty"`
 	Num     int          `json:"num"` // attnum, 1-based, stable for the table's life
+	// Identity is Postgres' attidentity: "a" for GENERATED ALWAYS AS
+	// IDENTITY, "d" for BY DEFAULT, "" otherwise. Identity and serial
+	// columns have a nextval Default.
+	Identity string `json:"identity,omitempty"`
 }
 
 // Default is a column's DEFAULT: a constant (its text form) or one of the
 // functions tally evaluates per row.
 type Default struct {
 	Const *string `json:"const,omitempty"` // text form of the value; nil with Func
-	Func  string  `json:"func,omitempty"`  // "now", "current_date", "gen_random_uuid"
+	Func  string  `json:"func,omitempty"`  // "now", "current_date", "gen_random_uuid", "nextval"
+	// Seq names the sequence of a nextval default (serial and identity
+	// columns): "<table>_<column>_seq", as Postgres names it.
+	Seq string `json:"seq,omitempty"`
+}
+
+// SeqDefault is the default of a serial or identity column of table t.
+func SeqDefault(t, column string) *Default {
+	return &Default{Func: "nextval", Seq: t + "_" + column + "_seq"}
 }
 
 // DefaultFuncs are the functions a DEFAULT may call, and the type each returns.

@@ -79,14 +79,21 @@ func (p *planCtx) column(t *catalog.Table, cd *pg_query.ColumnDef) (*catalog.Col
 	if t.Column(cd.Colname) != nil {
 		return nil, false, pgerr.New(pgerr.DuplicateColumn, "column %q specified more than once", cd.Colname)
 	}
-	oid, typmod, err := typeOf(cd.TypeName)
-	if err != nil {
-		return nil, false, err
+	oid, serial := serialType(cd.TypeName)
+	typmod := int32(-1)
+	if !serial {
+		var err error
+		if oid, typmod, err = typeOf(cd.TypeName); err != nil {
+			return nil, false, err
+		}
 	}
 	if _, ok := catalog.CQLType(oid); !ok {
 		return nil, false, unsupported("columns of type %s", typeName(oid))
 	}
-	c := &catalog.Column{Name: cd.Colname, Type: oid, TypMod: typmod, NotNull: cd.IsNotNull, Num: len(t.Columns) + 1}
+	c := &catalog.Column{Name: cd.Colname, Type: oid, TypMod: typmod, NotNull: cd.IsNotNull || serial, Num: len(t.Columns) + 1}
+	if serial {
+		c.Default = catalog.SeqDefault(t.Name, c.Name)
+	}
 	isKey := false
 	for _, n := range cd.Constraints {
 		con := n.GetConstraint()
@@ -97,9 +104,22 @@ func (p *planCtx) column(t *catalog.Table, cd *pg_query.ColumnDef) (*catalog.Col
 		case pg_query.ConstrType_CONSTR_PRIMARY:
 			isKey = true
 		case pg_query.ConstrType_CONSTR_DEFAULT:
+			if c.Default != nil {
+				return nil, false, pgerr.New(pgerr.SyntaxError, "multiple default values specified for column %q of table %q", c.Name, t.Name)
+			}
+			var err error
 			if c.Default, err = p.defaultOf(c, con.RawExpr); err != nil {
 				return nil, false, err
 			}
+		case pg_query.ConstrType_CONSTR_IDENTITY:
+			if !sqltypes.IsInteger(oid) {
+				return nil, false, pgerr.New(pgerr.InvalidParameterValue, "identity column type must be smallint, integer, or bigint")
+			}
+			if c.Default != nil {
+				return nil, false, pgerr.New(pgerr.SyntaxError, "both default and identity specified for column %q of table %q", c.Name, t.Name)
+			}
+			c.NotNull, c.Identity = true, con.GeneratedWhen
+			c.Default = catalog.SeqDefault(t.Name, c.Name)
 		default:
 			return nil, false, unsupported("%s constraints", constraintName(con.Contype))
 		}

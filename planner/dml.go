@@ -13,9 +13,6 @@ func (p *planCtx) insert(is *pg_query.InsertStmt) (rewrite.Op, []Field, error) {
 	if is.WithClause != nil {
 		return nil, nil, unsupported("WITH")
 	}
-	if is.OnConflictClause != nil {
-		return nil, nil, unsupported("INSERT ... ON CONFLICT")
-	}
 	t, err := p.table(is.Relation)
 	if err != nil {
 		return nil, nil, err
@@ -68,11 +65,21 @@ func (p *planCtx) insert(is *pg_query.InsertStmt) (rewrite.Op, []Field, error) {
 			if it.GetSetToDefault() != nil {
 				continue
 			}
+			if cols[i].Identity == "a" && is.Override != pg_query.OverridingKind_OVERRIDING_SYSTEM_VALUE {
+				return nil, nil, pgerr.New("428C9", "cannot insert a non-DEFAULT value into column %q", cols[i].Name).
+					WithDetail("Column %q is an identity column defined as GENERATED ALWAYS.", cols[i].Name).
+					WithHint("Use OVERRIDING SYSTEM VALUE to override.")
+			}
 			if row[cols[i].Num-1], err = p.assign(t, cols[i], it, nil); err != nil {
 				return nil, nil, err
 			}
 		}
 		op.Rows = append(op.Rows, row)
+	}
+	if is.OnConflictClause != nil {
+		if op.OnConflict, err = p.onConflict(t, is.OnConflictClause, sc); err != nil {
+			return nil, nil, err
+		}
 	}
 	var fields []Field
 	if is.ReturningList != nil {
@@ -81,6 +88,109 @@ func (p *planCtx) insert(is *pg_query.InsertStmt) (rewrite.Op, []Field, error) {
 		}
 	}
 	return op, fields, nil
+}
+
+// onConflict plans ON CONFLICT [(key columns) | ON CONSTRAINT <t>_pkey]
+// DO NOTHING | DO UPDATE SET ...: the only unique constraint a tally table
+// has is its primary key. In DO UPDATE, EXCLUDED.c is the proposed row's
+// value; a counter may be incremented (c = t.c + EXCLUDED.c, c = c + 1),
+// other columns set from EXCLUDED or constants.
+func (p *planCtx) onConflict(t *catalog.Table, oc *pg_query.OnConflictClause, sc *scope) (*rewrite.OnConflict, error) {
+	if inf := oc.Infer; inf != nil {
+		if inf.WhereClause != nil {
+			return nil, unsupported("ON CONFLICT ... WHERE (partial unique indexes)")
+		}
+		if inf.Conname != "" && inf.Conname != t.Name+"_pkey" {
+			return nil, pgerr.New(pgerr.UndefinedObject, "constraint %q for table %q does not exist", inf.Conname, t.Name)
+		}
+		if inf.Conname == "" && !namesPrimaryKey(t, inf.IndexElems) {
+			return nil, pgerr.New("42P10", "there is no unique or exclusion constraint matching the ON CONFLICT specification")
+		}
+	} else if oc.Action == pg_query.OnConflictAction_ONCONFLICT_UPDATE {
+		return nil, pgerr.New("42601", "ON CONFLICT DO UPDATE requires inference specification or constraint name").
+			WithHint("For example, ON CONFLICT (column_name).")
+	}
+	if oc.Action == pg_query.OnConflictAction_ONCONFLICT_NOTHING {
+		return &rewrite.OnConflict{DoNothing: true}, nil
+	}
+	if oc.WhereClause != nil {
+		return nil, unsupported("ON CONFLICT DO UPDATE ... WHERE")
+	}
+	excluded := &scope{table: t, alias: "excluded"}
+	out := &rewrite.OnConflict{}
+	seen := map[string]bool{}
+	for _, n := range oc.TargetList {
+		rt := n.GetResTarget()
+		c := t.Column(rt.Name)
+		switch {
+		case c == nil:
+			return nil, pgerr.New(pgerr.UndefinedColumn, "column %q of relation %q does not exist", rt.Name, t.Name)
+		case seen[rt.Name]:
+			return nil, pgerr.New(pgerr.SyntaxError, "multiple assignments to same column %q", rt.Name)
+		case len(rt.Indirection) > 0:
+			return nil, unsupported("assignment to subfields or array elements")
+		case t.IsKey(c):
+			return nil, unsupported("updating primary key column %q in ON CONFLICT DO UPDATE", c.Name)
+		}
+		seen[rt.Name] = true
+		var ambiguous string
+		walkColumnRefs(rt.Val, func(parts []string) {
+			if len(parts) == 1 && ambiguous == "" {
+				ambiguous = parts[0]
+			}
+		})
+		if ambiguous != "" { // it could be the existing row's or EXCLUDED's
+			return nil, pgerr.New("42702", "column reference %q is ambiguous", ambiguous)
+		}
+		delta, isInc, err := p.incrementFrom(t, c, rt.Val, sc, excluded)
+		if err != nil {
+			return nil, err
+		}
+		if isInc {
+			out.Adds = append(out.Adds, rewrite.Assign{Col: c, Expr: delta})
+			continue
+		}
+		if readsTarget(rt.Val, sc.alias) {
+			return nil, unsupported("SET %s = <expression reading the existing row> in ON CONFLICT DO UPDATE: only %s = %s.%s + n (n may read EXCLUDED) reads it", c.Name, c.Name, sc.alias, c.Name)
+		}
+		e, err := p.assign(t, c, rt.Val, excluded)
+		if err != nil {
+			return nil, err
+		}
+		out.Sets = append(out.Sets, rewrite.Assign{Col: c, Expr: e})
+	}
+	return out, nil
+}
+
+// namesPrimaryKey reports whether index elements name exactly t's key columns.
+func namesPrimaryKey(t *catalog.Table, elems []*pg_query.Node) bool {
+	if len(elems) != len(t.PrimaryKey) {
+		return false
+	}
+	want := map[string]bool{}
+	for _, c := range t.KeyColumns() {
+		want[c.Name] = true
+	}
+	for _, n := range elems {
+		ie := n.GetIndexElem()
+		if ie == nil || ie.Name == "" || !want[ie.Name] {
+			return false
+		}
+		delete(want, ie.Name)
+	}
+	return len(want) == 0
+}
+
+// readsTarget reports whether an expression names a column other than
+// through EXCLUDED (unqualified names are the target row's).
+func readsTarget(n *pg_query.Node, alias string) bool {
+	found := false
+	walkColumnRefs(n, func(parts []string) {
+		if len(parts) < 2 || parts[len(parts)-2] != "excluded" {
+			found = true
+		}
+	})
+	return found
 }
 
 // assign plans a value stored into column c: typed by the column, with

@@ -108,6 +108,8 @@ func (p *planCtx) aExpr(a *pg_query.A_Expr, sc *scope, want sqltypes.OID) (rewri
 	switch {
 	case a.Kind == pg_query.A_Expr_Kind_AEXPR_IN:
 		return p.inList(a, sc, op)
+	case a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY || a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ALL:
+		return p.anyAll(a, sc, op)
 	case a.Kind != pg_query.A_Expr_Kind_AEXPR_OP:
 		return nil, unsupported("the operator kind %s", strings.TrimPrefix(a.Kind.String(), "AEXPR_"))
 	case a.Lexpr == nil && op == "-": // unary minus
@@ -192,6 +194,71 @@ func (p *planCtx) inList(a *pg_query.A_Expr, sc *scope, op string) (rewrite.Expr
 		or.Args = append(or.Args, &rewrite.BinOp{Op: op, L: l, R: r, Typ: sqltypes.Bool})
 	}
 	return or, nil
+}
+
+// anyAll plans `x op ANY (array)` and `x op ALL (array)`. ARRAY[a, b] is
+// planned as `x op a OR x op b` (AND for ALL); any other array (a
+// parameter, a cast literal) is compared element by element when it runs.
+func (p *planCtx) anyAll(a *pg_query.A_Expr, sc *scope, op string) (rewrite.Expr, error) {
+	all := a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ALL
+	switch op {
+	case "=", "<>", "!=", "<", "<=", ">", ">=":
+	default:
+		return nil, unsupported("the operator %s with ANY/ALL", op)
+	}
+	if arr := a.Rexpr.GetAArrayExpr(); arr != nil {
+		out := &rewrite.BoolOp{Op: "OR"}
+		if all {
+			out.Op = "AND"
+		}
+		for _, it := range arr.Elements {
+			l, r, _, err := p.operands(a.Lexpr, it, sc, 0)
+			if err != nil {
+				return nil, err
+			}
+			out.Args = append(out.Args, &rewrite.BinOp{Op: op, L: l, R: r, Typ: sqltypes.Bool})
+		}
+		if len(out.Args) == 0 {
+			return &rewrite.Const{Value: all, Typ: sqltypes.Bool}, nil
+		}
+		return out, nil
+	}
+	l, err := p.expr(a.Lexpr, sc, 0)
+	if err != nil {
+		return nil, err
+	}
+	if l.Type() == sqltypes.Unknown {
+		if l, err = coerce(l, sqltypes.Text, false); err != nil {
+			return nil, err
+		}
+	}
+	arrType, ok := sqltypes.ArrayOf(l.Type())
+	if !ok {
+		return nil, unsupported("arrays of %s", typeName(l.Type()))
+	}
+	r, err := p.expr(a.Rexpr, sc, arrType)
+	if err != nil {
+		return nil, err
+	}
+	elem, isArr := sqltypes.ElemOf(r.Type())
+	if !isArr && r.Type() != sqltypes.Unknown {
+		return nil, pgerr.New(pgerr.DatatypeMismatch, "op ANY/ALL (array) requires array on right side")
+	}
+	if r.Type() == sqltypes.Unknown {
+		elem = l.Type()
+	}
+	typ, err := common(l.Type(), elem)
+	if err != nil {
+		return nil, pgerr.New(pgerr.UndefinedFunction, "operator does not exist: %s %s %s", typeName(l.Type()), op, typeName(r.Type()))
+	}
+	if l, err = coerce(l, typ, false); err != nil {
+		return nil, err
+	}
+	arrType, _ = sqltypes.ArrayOf(typ)
+	if r, err = coerce(r, arrType, false); err != nil {
+		return nil, err
+	}
+	return &rewrite.AnyAll{Op: op, All: all, L: l, R: r}, nil
 }
 
 func (p *planCtx) boolExpr(b *pg_query.BoolExpr, sc *scope) (rewrite.Expr, error) {

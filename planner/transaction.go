@@ -10,7 +10,8 @@ import (
 )
 
 // transaction plans BEGIN / START TRANSACTION, COMMIT / END and ROLLBACK /
-// ABORT. Savepoints and two-phase commit are refused.
+// ABORT, and SAVEPOINT / RELEASE / ROLLBACK TO (marks in the buffer).
+// Two-phase commit is refused.
 func (p *planCtx) transaction(ts *pg_query.TransactionStmt) (rewrite.Op, error) {
 	switch ts.Kind {
 	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
@@ -41,9 +42,32 @@ func (p *planCtx) transaction(ts *pg_query.TransactionStmt) (rewrite.Op, error) 
 			s.endTx()
 			return "ROLLBACK", nil
 		}, sess: p.sess}, nil
-	case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT, pg_query.TransactionStmtKind_TRANS_STMT_RELEASE,
-		pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
-		return nil, unsupported("savepoints")
+	case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
+		return &txOp{desc: "SAVEPOINT", run: func(ctx context.Context, s *Session) (string, error) {
+			if s.tx == TxIdle {
+				return "", pgerr.New(pgerr.NoActiveSQLTransaction, "SAVEPOINT can only be used in transaction blocks")
+			}
+			s.env.Savepoint(ts.SavepointName)
+			return "SAVEPOINT", nil
+		}, sess: p.sess}, nil
+	case pg_query.TransactionStmtKind_TRANS_STMT_RELEASE:
+		return &txOp{desc: "RELEASE", run: func(ctx context.Context, s *Session) (string, error) {
+			if s.tx == TxIdle {
+				return "", pgerr.New(pgerr.NoActiveSQLTransaction, "RELEASE SAVEPOINT can only be used in transaction blocks")
+			}
+			return "RELEASE", s.env.Release(ts.SavepointName)
+		}, sess: p.sess}, nil
+	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		return &txOp{desc: "ROLLBACK TO", run: func(ctx context.Context, s *Session) (string, error) {
+			if s.tx == TxIdle {
+				return "", pgerr.New(pgerr.NoActiveSQLTransaction, "ROLLBACK TO SAVEPOINT can only be used in transaction blocks")
+			}
+			if err := s.env.RollbackTo(ts.SavepointName); err != nil {
+				return "", err
+			}
+			s.tx = TxActive // the block is usable again
+			return "ROLLBACK", nil
+		}, sess: p.sess}, nil
 	}
 	return nil, unsupported("two-phase commit")
 }
@@ -73,7 +97,7 @@ func (o *txOp) Execute(ctx context.Context, _ *rewrite.Env, _ []any) (*rewrite.R
 }
 
 // endsTx reports whether a statement may run in a failed block: only
-// COMMIT and ROLLBACK (and ROLLBACK TO, which tally refuses anyway).
+// COMMIT, ROLLBACK and ROLLBACK TO.
 func endsTx(n *pg_query.Node) bool {
 	ts := n.GetTransactionStmt()
 	if ts == nil {

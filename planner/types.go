@@ -10,6 +10,23 @@ import (
 	"github.com/tally-db/tally/sqltypes"
 )
 
+// serialTypes are the serial pseudo-types and the integer type each stands for.
+var serialTypes = map[string]sqltypes.OID{
+	"smallserial": sqltypes.Int2, "serial2": sqltypes.Int2,
+	"serial": sqltypes.Int4, "serial4": sqltypes.Int4,
+	"bigserial": sqltypes.Int8, "serial8": sqltypes.Int8,
+}
+
+// serialType reports the integer type of a serial column type (ok false
+// for every other type).
+func serialType(tn *pg_query.TypeName) (sqltypes.OID, bool) {
+	if len(tn.Names) == 0 || len(tn.ArrayBounds) > 0 {
+		return 0, false
+	}
+	oid, ok := serialTypes[tn.Names[len(tn.Names)-1].GetString_().GetSval()]
+	return oid, ok
+}
+
 // typeOf resolves a type name to its OID and typmod (varchar(n): n+4).
 func typeOf(tn *pg_query.TypeName) (sqltypes.OID, int32, error) {
 	var parts []string
@@ -18,14 +35,25 @@ func typeOf(tn *pg_query.TypeName) (sqltypes.OID, int32, error) {
 	}
 	name := parts[len(parts)-1]
 	if len(tn.ArrayBounds) > 0 {
-		return 0, 0, unsupported("array types (%s[])", name)
+		elem, _, err := typeOf(&pg_query.TypeName{Names: tn.Names})
+		if err != nil {
+			return 0, 0, err
+		}
+		if len(tn.ArrayBounds) > 1 {
+			return 0, 0, unsupported("arrays of more than one dimension")
+		}
+		arr, ok := sqltypes.ArrayOf(elem)
+		if !ok {
+			return 0, 0, unsupported("arrays of %s", typeName(elem))
+		}
+		return arr, -1, nil
 	}
 	if len(parts) > 1 && parts[0] != "pg_catalog" && parts[0] != "public" {
 		return 0, 0, pgerr.New(pgerr.UndefinedObject, "type %q does not exist", strings.Join(parts, "."))
 	}
-	switch name {
-	case "serial", "serial4", "bigserial", "serial8", "smallserial", "serial2":
-		return 0, 0, unsupported("%s columns: use uuid keys (DEFAULT gen_random_uuid()) or keys the application chooses", name)
+	if oid, ok := serialTypes[name]; ok {
+		return 0, 0, pgerr.New(pgerr.UndefinedObject, "type %q does not exist", name).
+			WithHint("%s is only a column type in CREATE TABLE (an integer with a sequence): use %s here.", name, typeName(oid))
 	}
 	oid, ok := sqltypes.Lookup(name)
 	if !ok {
@@ -143,7 +171,10 @@ func coerce(e rewrite.Expr, to sqltypes.OID, assignment bool) (rewrite.Expr, err
 	if from == to || to == 0 {
 		return e, nil
 	}
+	fromElem, fromArr := sqltypes.ElemOf(from)
+	toElem, toArr := sqltypes.ElemOf(to)
 	ok := from == sqltypes.Unknown ||
+		(fromArr && toArr && (fromElem == toElem || isNumber(fromElem) && isNumber(toElem) || isText(fromElem) && isText(toElem))) ||
 		(isNumber(from) && isNumber(to)) ||
 		(isText(from) && isText(to)) ||
 		(isTime(from) && isTime(to)) ||

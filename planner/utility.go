@@ -22,7 +22,28 @@ func defaultSettings(version string) map[string]string {
 		"search_path": `"$user", public`, "transaction_isolation": "read committed",
 		"default_transaction_isolation": "read committed", "statement_timeout": "0",
 		"lock_timeout": "0", "extra_float_digits": "1", "max_identifier_length": "63",
+		// Settings ORMs, drivers and migration tools set or read; tally
+		// keeps their values for SHOW and current_setting, and the ones
+		// that matter are honoured elsewhere.
+		"client_min_messages": "notice", "idle_in_transaction_session_timeout": "0",
+		"idle_session_timeout": "0", "default_transaction_read_only": "off",
+		"transaction_read_only": "off", "default_transaction_deferrable": "off",
+		"transaction_deferrable": "off", "synchronous_commit": "on", "bytea_output": "hex",
+		"lc_messages": "C", "lc_monetary": "C", "lc_numeric": "C", "lc_time": "C",
+		"row_security": "on", "check_function_bodies": "on", "xmloption": "content",
+		"session_replication_role": "origin", "jit": "off", "plan_cache_mode": "auto",
+		"escape_string_warning": "on", "array_nulls": "on", "backslash_quote": "safe_encoding",
+		"default_tablespace": "", "temp_tablespaces": "", "is_superuser": "off", "session_authorization": "", "work_mem": "4MB",
+		"maintenance_work_mem": "64MB", "max_connections": "100", "block_size": "8192",
+		"server_version_num": versionNum(version), "max_index_keys": "32", "ssl": "off",
 	}
+}
+
+// versionNum is server_version_num for a version like "15.8": "150008".
+func versionNum(version string) string {
+	var major, minor int
+	fmt.Sscanf(version, "%d.%d", &major, &minor)
+	return strconv.Itoa(major*10000 + minor)
 }
 
 // reported are the settings a client is told about when they change.

@@ -3,8 +3,10 @@ package planner
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/tally-db/tally/catalog"
 	"github.com/tally-db/tally/pgerr"
 	"github.com/tally-db/tally/rewrite"
+	"github.com/tally-db/tally/sqltypes"
 )
 
 // maxKeys bounds how many rows one statement may name through IN lists.
@@ -117,6 +119,10 @@ func (p *planCtx) keyPredicate(n *pg_query.Node, sc *scope) (int, []rewrite.Expr
 		items = []*pg_query.Node{valSide}
 	case a.Kind == pg_query.A_Expr_Kind_AEXPR_IN && colSide == a.Lexpr:
 		items = valSide.GetList().GetItems()
+	case a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY && colSide == a.Lexpr && valSide.GetAArrayExpr() != nil:
+		items = valSide.GetAArrayExpr().Elements
+	case a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY && colSide == a.Lexpr:
+		return p.keyArray(pos, c, valSide)
 	default:
 		return -1, nil, nil
 	}
@@ -143,44 +149,73 @@ func (p *planCtx) keyPredicate(n *pg_query.Node, sc *scope) (int, []rewrite.Expr
 	return pos, values, nil
 }
 
+// keyArray plans `key = ANY(array)`: the keys are the array's elements,
+// known when the statement runs (a parameter list from the client).
+func (p *planCtx) keyArray(pos int, c *catalog.Column, n *pg_query.Node) (int, []rewrite.Expr, error) {
+	if readsColumns(n) {
+		return -1, nil, nil
+	}
+	arrType, ok := sqltypes.ArrayOf(c.Type)
+	if !ok {
+		return -1, nil, nil
+	}
+	e, err := p.expr(n, nil, arrType)
+	if err != nil {
+		return -1, nil, err
+	}
+	if e, err = coerce(e, arrType, false); err != nil {
+		return -1, nil, pgerr.New(pgerr.UndefinedFunction, "operator does not exist: %s = %s", typeName(c.Type), typeName(e.Type())).
+			WithHint("No operator matches the given name and argument types. You might need to add explicit type casts.")
+	}
+	return pos, []rewrite.Expr{&rewrite.Elements{Array: e}}, nil
+}
+
 // readsColumns reports whether an expression names any column.
 func readsColumns(n *pg_query.Node) bool {
 	found := false
+	walkColumnRefs(n, func([]string) { found = true })
+	return found
+}
+
+// walkColumnRefs calls fn with the name parts of each column an expression
+// names (nil parts for `*`), through the node kinds planned expressions
+// may hold.
+func walkColumnRefs(n *pg_query.Node, fn func(parts []string)) {
 	var walk func(m *pg_query.Node)
 	walk = func(m *pg_query.Node) {
-		if m == nil || found {
+		if m == nil {
 			return
 		}
-		if m.GetColumnRef() != nil {
-			found = true
+		if cr := m.GetColumnRef(); cr != nil {
+			fn(nameParts(cr))
 			return
 		}
+		var kids []*pg_query.Node
 		switch {
 		case m.GetAExpr() != nil:
-			walk(m.GetAExpr().Lexpr)
-			walk(m.GetAExpr().Rexpr)
+			kids = []*pg_query.Node{m.GetAExpr().Lexpr, m.GetAExpr().Rexpr}
 		case m.GetTypeCast() != nil:
-			walk(m.GetTypeCast().Arg)
+			kids = []*pg_query.Node{m.GetTypeCast().Arg}
 		case m.GetBoolExpr() != nil:
-			for _, a := range m.GetBoolExpr().Args {
-				walk(a)
-			}
+			kids = m.GetBoolExpr().Args
 		case m.GetFuncCall() != nil:
-			for _, a := range m.GetFuncCall().Args {
-				walk(a)
-			}
+			kids = m.GetFuncCall().Args
 		case m.GetList() != nil:
-			for _, a := range m.GetList().Items {
-				walk(a)
-			}
+			kids = m.GetList().Items
 		case m.GetCoalesceExpr() != nil:
-			for _, a := range m.GetCoalesceExpr().Args {
-				walk(a)
-			}
+			kids = m.GetCoalesceExpr().Args
 		case m.GetNullTest() != nil:
-			walk(m.GetNullTest().Arg)
+			kids = []*pg_query.Node{m.GetNullTest().Arg}
+		case m.GetCaseExpr() != nil:
+			ce := m.GetCaseExpr()
+			kids = []*pg_query.Node{ce.Arg, ce.Defresult}
+			for _, w := range ce.Args {
+				kids = append(kids, w.GetCaseWhen().GetExpr(), w.GetCaseWhen().GetResult())
+			}
+		}
+		for _, k := range kids {
+			walk(k)
 		}
 	}
 	walk(n)
-	return found
 }

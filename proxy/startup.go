@@ -154,9 +154,18 @@ func sessionInfo(params map[string]string) (SessionInfo, error) {
 }
 
 // isUTF8 reports whether an encoding name means UTF8, matching names as
-// Postgres does (case and punctuation ignored; "unicode" is an alias).
+// Postgres' clean_encoding_name does: only letters and digits count, case
+// ignored ("unicode" is an alias). asyncpg sends 'utf-8' with the quotes.
 func isUTF8(name string) bool {
-	n := strings.ToLower(strings.NewReplacer("-", "", "_", "", " ", "").Replace(name))
+	n := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return -1
+	}, name)
 	return n == "utf8" || n == "unicode"
 }
 

@@ -3,6 +3,7 @@ package rewrite
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ type Catalog struct {
 	keys map[string]*ksCatalog
 
 	idemReady sync.Map // keyspaces whose idempotency table exists
+	seqs      sequences
 }
 
 type ksCatalog struct {
@@ -169,4 +171,23 @@ func Recheck(ctx context.Context, env *Env, op Op) error {
 	env.Catalog.Invalidate(env.Keyspace)
 	_, err := lookup(ctx, env, top.table())
 	return err
+}
+
+// Tables returns the tables of keyspace ks, sorted by name, reloading the
+// cache when it is older than TTL.
+func (c *Catalog) Tables(ctx context.Context, s Store, ks string) ([]*catalog.Table, error) {
+	k := c.ks(ks)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if time.Since(k.loaded) >= c.TTL || k.tables == nil {
+		if err := k.load(ctx, s, ks); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*catalog.Table, 0, len(k.tables))
+	for _, t := range k.tables {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }

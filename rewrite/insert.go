@@ -14,9 +14,28 @@ import (
 // timestamp T together with tally_born = T: the row's life starts at T, so
 // nothing older (values or deltas of an earlier incarnation) shows.
 type Insert struct {
-	Table     *catalog.Table
-	Rows      [][]Expr // one Expr per table column; nil means its DEFAULT
-	Returning []Expr   // over the inserted row
+	Table      *catalog.Table
+	Rows       [][]Expr // one Expr per table column; nil means its DEFAULT
+	Returning  []Expr   // over the inserted row
+	OnConflict *OnConflict
+}
+
+// OnConflict is what an INSERT does with a row whose key is live: nothing,
+// or an update whose expressions read the proposed row (EXCLUDED) as their
+// row. Whether a key is live is read before the write, as for a plain
+// INSERT: two statements inserting the same new key at once both insert,
+// and the later write wins (see README, "Known limits").
+type OnConflict struct {
+	DoNothing bool
+	Sets      []Assign // absolute values, over the proposed row
+	Adds      []Assign // counter increments, over the proposed row
+}
+
+func (oc *OnConflict) String() string {
+	if oc.DoNothing {
+		return "on conflict do nothing"
+	}
+	return fmt.Sprintf("on conflict set %v add %v", oc.Sets, oc.Adds)
 }
 
 func (op *Insert) String() string {
@@ -25,6 +44,9 @@ func (op *Insert) String() string {
 		rows[i] = exprsString(r)
 	}
 	s := fmt.Sprintf("Insert %s values %s", op.Table.Name, strings.Join(rows, ", "))
+	if op.OnConflict != nil {
+		s += " " + op.OnConflict.String()
+	}
 	if op.Returning != nil {
 		s += " returning " + exprsString(op.Returning)
 	}
@@ -43,19 +65,29 @@ func (op *Insert) Execute(ctx context.Context, env *Env, params []any) (*Result,
 	keys := make([][]any, len(op.Rows))
 	seen := map[string]bool{}
 	for i, exprs := range op.Rows {
+		if exprs, err = drawSequences(ctx, env, t, exprs); err != nil {
+			return nil, err
+		}
 		if rows[i], err = rowValues(ev, t, exprs); err != nil {
 			return nil, err
 		}
 		keys[i] = keyOf(t, rows[i])
 		id := fmt.Sprintf("%#v", keys[i])
-		if seen[id] {
+		if seen[id] && op.OnConflict == nil {
 			return nil, duplicateKey(t, keys[i])
+		}
+		if seen[id] && !op.OnConflict.DoNothing {
+			return nil, pgerr.New(pgerr.CardinalityViolation, "ON CONFLICT DO UPDATE command cannot affect row a second time").
+				WithHint("Ensure that no rows proposed for insertion within the same command have duplicate constrained values.")
 		}
 		seen[id] = true
 	}
 	live, err := readLive(ctx, env, t, keys)
 	if err != nil {
 		return nil, err
+	}
+	if op.OnConflict != nil {
+		return op.upsert(ctx, env, t, params, st, rows, keys, live)
 	}
 	for i, l := range live {
 		if l.live(t, st.ts) {
@@ -83,6 +115,96 @@ func (op *Insert) Execute(ctx context.Context, env *Env, params []any) (*Result,
 		}
 	}
 	return res, nil
+}
+
+// upsert writes each proposed row whose key is not live, and does the
+// ON CONFLICT action for the others. DO NOTHING also skips a row whose key
+// an earlier row of the same statement inserted.
+func (op *Insert) upsert(ctx context.Context, env *Env, t *catalog.Table, params []any, st stamp, rows, keys [][]any, live []liveness) (*Result, error) {
+	var writes []Stmt
+	type change struct {
+		key     []any
+		ch      rowChange
+		updated bool
+		row     []any
+	}
+	var changes []change
+	inserted := map[string]bool{}
+	for i, r := range rows {
+		id := fmt.Sprintf("%#v", keys[i])
+		if !live[i].live(t, st.ts) && !inserted[id] {
+			inserted[id] = true
+			writes = append(writes, insertCQL(env.Keyspace, t, r, st.ts))
+			changes = append(changes, change{key: keys[i], ch: rowChange{ts: st.ts, insert: r}, row: r})
+			continue
+		}
+		if op.OnConflict.DoNothing {
+			continue
+		}
+		upd := &Update{Sets: op.OnConflict.Sets, Adds: op.OnConflict.Adds}
+		sets, adds, err := upd.values(env.eval(params, r, st.ts), t)
+		if err != nil {
+			return nil, err
+		}
+		writes = append(writes, updateCQL(env.Keyspace, t, keys[i], sets, adds, st)...)
+		changes = append(changes, change{key: keys[i], ch: rowChange{ts: st.ts, sets: sets, adds: adds}, updated: true})
+	}
+	if len(writes) > 0 {
+		if err := env.write(ctx, writes); err != nil {
+			return nil, fmt.Errorf("insert into %s: %w", t.Name, err)
+		}
+	}
+	for _, c := range changes {
+		env.record(t, c.key, c.ch)
+	}
+	res := &Result{Tag: fmt.Sprintf("INSERT 0 %d", len(changes))}
+	if op.Returning == nil {
+		return res, nil
+	}
+	for _, c := range changes {
+		r := c.row
+		if c.updated {
+			after, err := readRows(ctx, env, t, [][]any{c.key}, st.ts)
+			if err != nil {
+				return nil, err
+			}
+			if !after[0].live {
+				continue
+			}
+			r = after[0].values
+		}
+		out, err := project(env.eval(params, r, st.ts), op.Returning)
+		if err != nil {
+			return nil, err
+		}
+		res.Rows = append(res.Rows, out)
+	}
+	return res, nil
+}
+
+// drawSequences fills the nextval defaults of a row (serial and identity
+// columns the statement gave no value) with values drawn from their
+// sequences.
+func drawSequences(ctx context.Context, env *Env, t *catalog.Table, exprs []Expr) ([]Expr, error) {
+	out, copied := exprs, false
+	for i, c := range t.Columns {
+		if exprs[i] != nil || c.Default == nil || c.Default.Func != "nextval" {
+			continue
+		}
+		if env.fixed != nil {
+			return nil, pgerr.Unsupported("idempotency keys on an INSERT that draws from sequence %q: a resent statement could not know the value its first attempt drew", c.Default.Seq).
+				WithHint("Give the column a value, or send the INSERT without an idempotency key.")
+		}
+		v, err := env.nextval(ctx, t, c)
+		if err != nil {
+			return nil, err
+		}
+		if !copied { // the plan's row is shared by every execution
+			out, copied = append([]Expr(nil), exprs...), true
+		}
+		out[i] = &Const{Value: v, Typ: c.Type}
+	}
+	return out, nil
 }
 
 // rowValues evaluates one VALUES row, filling defaults and checking NOT NULL.

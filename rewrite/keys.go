@@ -6,6 +6,7 @@ import (
 
 	"github.com/tally-db/tally/catalog"
 	"github.com/tally-db/tally/pgerr"
+	"github.com/tally-db/tally/sqltypes"
 )
 
 // evalKeys evaluates the primary keys a statement names (one per IN-list
@@ -15,9 +16,8 @@ func evalKeys(ev *Eval, keys [][]Expr) ([][]any, error) {
 	seen := map[string]bool{}
 	var out [][]any
 	for _, exprs := range keys {
-		key := make([]any, len(exprs))
-		null := false
-		for i, e := range exprs {
+		partial := [][]any{make([]any, 0, len(exprs))}
+		for _, e := range exprs {
 			v, err := e.Eval(ev)
 			if pgerr.CodeOf(err) == pgerr.NumericValueOutOfRange {
 				v, err = nil, nil // a number outside the key's type equals no key
@@ -25,18 +25,38 @@ func evalKeys(ev *Eval, keys [][]Expr) ([][]any, error) {
 			if err != nil {
 				return nil, err
 			}
-			key[i] = v
-			null = null || v == nil
+			vals := []any{v}
+			if _, ok := e.(*Elements); ok {
+				vals, _ = v.([]any) // a NULL array names no key
+			}
+			var next [][]any
+			for _, k := range partial {
+				for _, v := range vals {
+					if v != nil {
+						next = append(next, append(append([]any(nil), k...), v))
+					}
+				}
+			}
+			partial = next
 		}
-		id := fmt.Sprintf("%#v", key)
-		if null || seen[id] {
-			continue
+		for _, key := range partial {
+			id := fmt.Sprintf("%#v", key)
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			out = append(out, key)
+			if len(out) > MaxKeys {
+				return nil, pgerr.New(pgerr.ProgramLimitExceeded, "a statement may name at most %d keys", MaxKeys)
+			}
 		}
-		seen[id] = true
-		out = append(out, key)
 	}
 	return out, nil
 }
+
+// MaxKeys bounds how many rows one statement may name by key (IN lists,
+// ANY arrays).
+const MaxKeys = 1000
 
 // keysString renders planned keys for golden tests.
 func keysString(keys [][]Expr) string {
@@ -99,3 +119,18 @@ func checkNotNull(t *catalog.Table, c *catalog.Column, v any) error {
 	}
 	return nil
 }
+
+// Elements stands, in a planned key, for the elements of an array known
+// only when the statement runs (`key = ANY($1)`): each element is a key.
+type Elements struct {
+	Array Expr
+}
+
+func (e *Elements) Type() sqltypes.OID {
+	elem, _ := sqltypes.ElemOf(e.Array.Type())
+	return elem
+}
+func (e *Elements) String() string { return "elements(" + e.Array.String() + ")" }
+
+// Eval returns the array ([]any, or nil for a NULL array).
+func (e *Elements) Eval(ev *Eval) (any, error) { return e.Array.Eval(ev) }

@@ -45,6 +45,54 @@ func (b *BinOp) Eval(ev *Eval) (any, error) {
 	return arith(b.Op, l, r, b.Typ)
 }
 
+// AnyAll is `L op ANY (R)` or `L op ALL (R)` over an array R, with SQL's
+// three-valued logic: NULL when no element decides and one compared NULL.
+type AnyAll struct {
+	Op   string
+	All  bool
+	L, R Expr
+}
+
+func (a *AnyAll) Type() sqltypes.OID { return sqltypes.Bool }
+func (a *AnyAll) String() string {
+	q := "ANY"
+	if a.All {
+		q = "ALL"
+	}
+	return fmt.Sprintf("(%s %s %s(%s))", a.L, a.Op, q, a.R)
+}
+
+// Eval compares L with each element.
+func (a *AnyAll) Eval(ev *Eval) (any, error) {
+	l, err := a.L.Eval(ev)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.R.Eval(ev)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	sawNull := false
+	for _, e := range r.([]any) {
+		if l == nil || e == nil {
+			sawNull = true
+			continue
+		}
+		c, err := compare(l, e)
+		if err != nil {
+			return nil, err
+		}
+		ok := map[string]bool{"=": c == 0, "<>": c != 0, "!=": c != 0, "<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[a.Op]
+		if ok != a.All { // a true decides ANY, a false decides ALL
+			return ok, nil
+		}
+	}
+	if sawNull {
+		return nil, nil
+	}
+	return a.All, nil
+}
+
 // compare orders two values of the same Go type.
 func compare(l, r any) (int, error) {
 	switch x := l.(type) {

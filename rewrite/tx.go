@@ -23,6 +23,16 @@ type Tx struct {
 	writes  []Stmt
 	n       int                    // statements buffered
 	overlay map[string][]rowChange // by table ID and key, in statement order
+	saved   []savepoint            // open savepoints, oldest first
+}
+
+// savepoint is how much of the buffer existed when it was set: rolling
+// back to it cuts the buffer and the overlay back to that.
+type savepoint struct {
+	name    string
+	writes  int
+	n       int
+	overlay map[string]int
 }
 
 // rowChange is what one statement did to one row.
@@ -45,6 +55,58 @@ func (e *Env) InTx() bool { return e.tx != nil }
 
 // Rollback discards the open transaction.
 func (e *Env) Rollback() { e.tx = nil }
+
+// Savepoint marks the buffer under name (SAVEPOINT); names may repeat,
+// the newest wins.
+func (e *Env) Savepoint(name string) {
+	sp := savepoint{name: name, writes: len(e.tx.writes), n: e.tx.n, overlay: make(map[string]int, len(e.tx.overlay))}
+	for id, chs := range e.tx.overlay {
+		sp.overlay[id] = len(chs)
+	}
+	e.tx.saved = append(e.tx.saved, sp)
+}
+
+// findSavepoint returns the position of the newest savepoint named name.
+func (e *Env) findSavepoint(name string) (int, error) {
+	for i := len(e.tx.saved) - 1; i >= 0; i-- {
+		if e.tx.saved[i].name == name {
+			return i, nil
+		}
+	}
+	return 0, pgerr.New("3B001", "savepoint %q does not exist", name)
+}
+
+// Release forgets the savepoint named name and every later one (RELEASE);
+// their writes stay in the transaction.
+func (e *Env) Release(name string) error {
+	i, err := e.findSavepoint(name)
+	if err != nil {
+		return err
+	}
+	e.tx.saved = e.tx.saved[:i]
+	return nil
+}
+
+// RollbackTo discards what the transaction buffered since the savepoint
+// named name, which stays set (ROLLBACK TO).
+func (e *Env) RollbackTo(name string) error {
+	i, err := e.findSavepoint(name)
+	if err != nil {
+		return err
+	}
+	sp := e.tx.saved[i]
+	e.tx.saved = e.tx.saved[:i+1]
+	e.tx.writes = e.tx.writes[:sp.writes]
+	e.tx.n = sp.n
+	for id, chs := range e.tx.overlay {
+		if keep, ok := sp.overlay[id]; ok {
+			e.tx.overlay[id] = chs[:keep]
+		} else {
+			delete(e.tx.overlay, id)
+		}
+	}
+	return nil
+}
 
 // Commit writes the transaction's buffered writes in one logged batch.
 func (e *Env) Commit(ctx context.Context) error {

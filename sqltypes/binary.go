@@ -11,6 +11,9 @@ import (
 // DecodeBinary parses b in Postgres' binary format for type oid (its
 // typreceive function). A value of the wrong size or shape is 22P03.
 func DecodeBinary(oid OID, b []byte) (any, error) {
+	if elem, ok := elems[oid]; ok {
+		return decodeArrayBinary(oid, elem, b)
+	}
 	switch oid {
 	case Int2:
 		if len(b) != 2 {
@@ -101,6 +104,9 @@ func decodeTimeBinary(oid OID, b []byte) (any, error) {
 // AppendBinary appends the Postgres binary format of v (typsend) to buf.
 // v must not be nil.
 func AppendBinary(buf []byte, oid OID, v any) ([]byte, error) {
+	if elem, ok := elems[oid]; ok {
+		return appendArrayBinary(buf, elem, v)
+	}
 	switch oid {
 	case Int2, Int4, Int8, OIDType:
 		return appendIntBinary(buf, oid, v)

@@ -140,6 +140,9 @@ func asBool(v any) (bool, bool) {
 	return b, ok
 }
 
+// IntInRange reports whether n fits integer type oid.
+func IntInRange(oid OID, n int64) bool { return intInRange(oid, n) }
+
 // intInRange reports whether n fits integer type oid.
 func intInRange(oid OID, n int64) bool {
 	switch oid {

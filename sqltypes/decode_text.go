@@ -17,6 +17,9 @@ import (
 // message: 22P02 for syntax, 22003 for numbers out of range, 22007/22008
 // for dates and times, 22021 for text that is not UTF-8.
 func DecodeText(oid OID, s string) (any, error) {
+	if elem, ok := elems[oid]; ok {
+		return decodeArrayText(oid, elem, s)
+	}
 	switch oid {
 	case Int2:
 		return parseInt(oid, s, math.MinInt16, math.MaxInt16)

@@ -15,6 +15,9 @@ import (
 // DateStyle ISO and TimeZone UTC) to buf. v must not be nil: NULL has no
 // text form, the caller sends a NULL field instead.
 func AppendText(buf []byte, oid OID, v any) ([]byte, error) {
+	if elem, ok := elems[oid]; ok {
+		return appendArrayText(buf, elem, v)
+	}
 	switch oid {
 	case Int2, Int4, Int8, OIDType:
 		n, ok := asInt64(v)

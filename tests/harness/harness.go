@@ -33,6 +33,9 @@ type Tally struct {
 	Store    *Recorder // every statement tally sent to Cassandra
 	Raw      *cassandra.Store
 	Engine   *planner.Engine
+
+	cfg app.Config
+	log *slog.Logger
 }
 
 // Start starts tally for t and returns it; everything stops at t's end.
@@ -45,7 +48,6 @@ func Start(t testing.TB) *Tally {
 func StartWith(t testing.TB, configure func(*app.Config)) *Tally {
 	t.Helper()
 	raw := openStore(t)
-	rec := &Recorder{Store: raw}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("TALLY_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -58,6 +60,31 @@ func StartWith(t testing.TB, configure func(*app.Config)) *Tally {
 	if configure != nil {
 		configure(&cfg)
 	}
+	db := "test_" + randomHex(6)
+	t.Cleanup(func() { // runs after the engines stop (cleanups run last first)
+		dctx, dcancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer dcancel()
+		_ = raw.Schema(dctx, fmt.Sprintf("DROP KEYSPACE IF EXISTS %s", db))
+	})
+	tl := serve(t, cfg, raw, log)
+	tl.Database = db
+	return tl
+}
+
+// Peer starts a second tally process over the same Cassandra and database,
+// as a deployment runs several behind a load balancer. It stops at t's end,
+// before tl's database is dropped.
+func (tl *Tally) Peer(t testing.TB) *Tally {
+	t.Helper()
+	p := serve(t, tl.cfg, tl.Raw, tl.log)
+	p.Database = tl.Database
+	return p
+}
+
+// serve runs one tally engine on an ephemeral port until t's end.
+func serve(t testing.TB, cfg app.Config, raw *cassandra.Store, log *slog.Logger) *Tally {
+	t.Helper()
+	rec := &Recorder{Store: raw}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -70,15 +97,11 @@ func StartWith(t testing.TB, configure func(*app.Config)) *Tally {
 		defer engine.Close()
 		_ = app.Serve(ctx, engine, ln, log)
 	}()
-	db := "test_" + randomHex(6)
 	t.Cleanup(func() {
 		cancel()
 		<-done
-		dctx, dcancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer dcancel()
-		_ = raw.Schema(dctx, fmt.Sprintf("DROP KEYSPACE IF EXISTS %s", db))
 	})
-	return &Tally{Addr: ln.Addr().String(), Database: db, Store: rec, Raw: raw, Engine: engine}
+	return &Tally{Addr: ln.Addr().String(), Store: rec, Raw: raw, Engine: engine, cfg: cfg, log: log}
 }
 
 // DSN is a connection string for this tally and the test's database.

@@ -1,0 +1,123 @@
+package rewrite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tally-db/tally/catalog"
+	"github.com/tally-db/tally/pgerr"
+)
+
+// MaxScanRows bounds the rows a full-table scan may visit. A scan reads
+// every partition of the base table and then each live row with its
+// deltas; beyond this it is refused with 54000 rather than run for minutes.
+const MaxScanRows = 100000
+
+// ScanKeys returns the primary keys (in key column order, Go values as the
+// rest of rewrite uses them) of every row of t that may be live: rows whose
+// markers say deleted or truncated are left out. Inside a transaction block
+// the keys of rows the block inserted are added; ScanRows applies the rest
+// of the block's overlay. More than MaxScanRows partitions is 54000.
+func ScanKeys(ctx context.Context, env *Env, t *catalog.Table) ([][]any, error) {
+	t, err := lookup(ctx, env, t)
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]string, 0, len(t.PrimaryKey)+2)
+	for _, c := range t.KeyColumns() {
+		cols = append(cols, c.CQLName())
+	}
+	cols = append(cols, "tally_born", "tally_deleted")
+	rows, err := env.Store.Query(ctx, Stmt{CQL: fmt.Sprintf("SELECT %s FROM %s.%s LIMIT %d",
+		strings.Join(cols, ", "), quoteIdent(env.Keyspace), t.BaseTable(), MaxScanRows+1)})
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", t.Name, err)
+	}
+	if len(rows) > MaxScanRows {
+		return nil, pgerr.New(pgerr.ProgramLimitExceeded, "a scan of table %q may visit at most %d rows", t.Name, MaxScanRows).
+			WithHint("Name the rows by their primary key.")
+	}
+	n := len(t.PrimaryKey)
+	seen := map[string]bool{}
+	var keys [][]any
+	for _, r := range rows {
+		born, _ := r[n].(int64)
+		deleted, _ := r[n+1].(int64)
+		key := make([]any, n)
+		for i, c := range t.KeyColumns() {
+			key[i] = fromCQL(c, r[i])
+		}
+		id := overlayID(t, key)
+		if env.tx == nil || len(env.tx.overlay[id]) == 0 {
+			if r[n] == nil || born <= deleted || born <= t.TruncatedAt {
+				continue
+			}
+		}
+		seen[id] = true
+		keys = append(keys, key)
+	}
+	if env.tx != nil {
+		for oid, changes := range env.tx.overlay {
+			if !strings.HasPrefix(oid, t.ID+"|") {
+				continue
+			}
+			for _, ch := range changes {
+				if ch.insert == nil {
+					continue
+				}
+				key := make([]any, n)
+				for i, k := range t.PrimaryKey {
+					key[i] = ch.insert[k]
+				}
+				if id := overlayID(t, key); !seen[id] && len(env.tx.overlay[id]) > 0 {
+					seen[id] = true
+					keys = append(keys, key)
+				}
+			}
+		}
+	}
+	return keys, nil
+}
+
+// ScanRows returns the live rows of t, each in table column order with its
+// counters summed (base + deltas), and the block's own writes applied when
+// a transaction is open. Order is Cassandra's token order.
+func ScanRows(ctx context.Context, env *Env, t *catalog.Table) ([][]any, error) {
+	t, err := lookup(ctx, env, t)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := ScanKeys(ctx, env, t)
+	if err != nil || len(keys) == 0 {
+		return nil, err
+	}
+	states, err := readRowsBounded(ctx, env, t, keys)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]any
+	for _, r := range states {
+		if r.live {
+			out = append(out, r.values)
+		}
+	}
+	return out, nil
+}
+
+// scanParallel bounds the row reads a scan runs at once.
+const scanParallel = 32
+
+// readRowsBounded is readRows with at most scanParallel reads in flight.
+func readRowsBounded(ctx context.Context, env *Env, t *catalog.Table, keys [][]any) ([]rowState, error) {
+	out := make([]rowState, 0, len(keys))
+	for start := 0; start < len(keys); start += scanParallel {
+		end := min(start+scanParallel, len(keys))
+		rs, err := readRows(ctx, env, t, keys[start:end], latest)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
