@@ -79,6 +79,7 @@ with s.step("insert (objects.create, bulk_create)"):
     more = Post.objects.bulk_create([Post(title="two"), Post(title="three")])
     s.check("bulk_create ids are distinct", 3, len({pid, more[0].pk, more[1].pk}))
     other = more[0].pk
+    print(f"    ids assigned by the server: {[pid, more[0].pk, more[1].pk]}")
     got = Post.objects.get(pk=pid)
     s.check("Post.objects.get(pk)", ("hello", 0), (got.title, got.likes))
 

@@ -74,6 +74,7 @@ with s.step("insert Posts through the Session (ids from the sequence)"):
         session.commit()
         s.check("add_all ids are distinct", 3, len({pid, more[0].id, more[1].id}))
         other = more[0].id
+        print(f"    ids assigned by the server: {[pid, more[0].id, more[1].id]}")
     with Session(engine) as session:
         got = session.get(Post, pid)
         s.check("session.get(Post, id)", ("hello", 0), (got.title, got.likes))
