@@ -24,7 +24,7 @@ bench-hotkey: cassandra
 
 ## test-unit: the tests that need no Cassandra
 test-unit:
-	$(GO) test -count=1 ./pgerr/... ./sqltypes/... ./catalog/... ./rewrite/... ./planner/... ./proxy/...
+	$(GO) test -count=1 ./pgerr/... ./sqltypes/... ./catalog/... ./rewrite/... ./planner/... ./proxy/... ./users/... ./cmd/...
 
 .PHONY: build run test test-unit bench-hotkey cassandra cassandra-stop cluster cluster-stop
 

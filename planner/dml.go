@@ -6,6 +6,7 @@ import (
 	"github.com/tally-db/tally/catalog"
 	"github.com/tally-db/tally/pgerr"
 	"github.com/tally-db/tally/rewrite"
+	"github.com/tally-db/tally/sqltypes"
 )
 
 // insert plans INSERT ... VALUES [RETURNING].
@@ -254,9 +255,10 @@ func (p *planCtx) update(us *pg_query.UpdateStmt) (rewrite.Op, []Field, error) {
 		}
 		op.Sets = append(op.Sets, rewrite.Assign{Col: c, Expr: e})
 	}
-	if op.Keys, op.Filter, err = p.where(us.WhereClause, sc, "UPDATE"); err != nil {
+	if op.Keys, op.Filter, err = p.dmlWhere(us.WhereClause, sc, "UPDATE", len(op.Adds) > 0); err != nil {
 		return nil, nil, err
 	}
+	op.Scan = op.Keys == nil
 	var fields []Field
 	if us.ReturningList != nil {
 		if op.Returning, fields, err = p.targets(us.ReturningList, sc); err != nil {
@@ -277,9 +279,10 @@ func (p *planCtx) delete(ds *pg_query.DeleteStmt) (rewrite.Op, []Field, error) {
 	}
 	sc := newScope(t, ds.Relation)
 	op := &rewrite.Delete{Table: t}
-	if op.Keys, op.Filter, err = p.where(ds.WhereClause, sc, "DELETE"); err != nil {
+	if op.Keys, op.Filter, err = p.dmlWhere(ds.WhereClause, sc, "DELETE", false); err != nil {
 		return nil, nil, err
 	}
+	op.Scan = op.Keys == nil
 	var fields []Field
 	if ds.ReturningList != nil {
 		if op.Returning, fields, err = p.targets(ds.ReturningList, sc); err != nil {
@@ -289,8 +292,21 @@ func (p *planCtx) delete(ds *pg_query.DeleteStmt) (rewrite.Op, []Field, error) {
 	return op, fields, nil
 }
 
-// selectStmt plans SELECT <targets> [FROM t WHERE <key> [AND filter]].
+// selectStmt plans SELECT <targets> [FROM t WHERE <key> [AND filter]] on
+// the keyed fast path, and every other SELECT with the query engine.
 func (p *planCtx) selectStmt(ss *pg_query.SelectStmt) (rewrite.Op, []Field, error) {
+	if needsEngine(ss) {
+		return p.query(ss)
+	}
+	op, fields, err := p.keyedSelect(ss)
+	if err != nil && engineFallback(err) {
+		return p.query(ss)
+	}
+	return op, fields, err
+}
+
+// keyedSelect plans SELECT <targets> [FROM t WHERE <key> [AND filter]].
+func (p *planCtx) keyedSelect(ss *pg_query.SelectStmt) (rewrite.Op, []Field, error) {
 	switch {
 	case ss.Op != pg_query.SetOperation_SETOP_NONE:
 		return nil, nil, unsupported("UNION, INTERSECT and EXCEPT")
@@ -302,8 +318,10 @@ func (p *planCtx) selectStmt(ss *pg_query.SelectStmt) (rewrite.Op, []Field, erro
 		return nil, nil, unsupported("SELECT INTO")
 	case ss.DistinctClause != nil, ss.GroupClause != nil, ss.HavingClause != nil, ss.WindowClause != nil:
 		return nil, nil, unsupported("DISTINCT, GROUP BY, HAVING and window functions")
-	case ss.SortClause != nil, ss.LimitCount != nil, ss.LimitOffset != nil:
-		return nil, nil, unsupported("ORDER BY, LIMIT and OFFSET")
+	case (ss.SortClause != nil || ss.LimitCount != nil || ss.LimitOffset != nil) && len(ss.FromClause) == 0:
+		return nil, nil, unsupported("ORDER BY, LIMIT and OFFSET without FROM")
+	case ss.LimitOption == pg_query.LimitOption_LIMIT_OPTION_WITH_TIES:
+		return nil, nil, unsupported("FETCH ... WITH TIES")
 	case ss.LockingClause != nil:
 		return nil, nil, unsupported("FOR UPDATE/SHARE")
 	case len(ss.FromClause) > 1:
@@ -339,5 +357,76 @@ func (p *planCtx) selectStmt(ss *pg_query.SelectStmt) (rewrite.Op, []Field, erro
 	if op.Keys, op.Filter, err = p.where(ss.WhereClause, sc, "SELECT"); err != nil {
 		return nil, nil, err
 	}
+	if op.Order, err = p.orderBy(ss, sc, fields); err != nil {
+		return nil, nil, err
+	}
+	if op.Limit, err = p.limit(ss.LimitCount, "LIMIT"); err != nil {
+		return nil, nil, err
+	}
+	if op.Offset, err = p.limit(ss.LimitOffset, "OFFSET"); err != nil {
+		return nil, nil, err
+	}
 	return op, fields, nil
+}
+
+// orderBy plans ORDER BY over a keyed read: result columns by position or
+// name, or expressions over the row.
+func (p *planCtx) orderBy(ss *pg_query.SelectStmt, sc *scope, fields []Field) ([]rewrite.SortKey, error) {
+	var out []rewrite.SortKey
+	for _, n := range ss.SortClause {
+		sb := n.GetSortBy()
+		if sb.UseOp != nil {
+			return nil, unsupported("ORDER BY ... USING")
+		}
+		k := rewrite.SortKey{Target: -1, Desc: sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC}
+		k.NullsFirst = k.Desc
+		switch sb.SortbyNulls {
+		case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
+			k.NullsFirst = true
+		case pg_query.SortByNulls_SORTBY_NULLS_LAST:
+			k.NullsFirst = false
+		}
+		if c := sb.Node.GetAConst(); c != nil && c.GetIval() != nil {
+			pos := int(c.GetIval().Ival)
+			if pos < 1 || pos > len(fields) {
+				return nil, pgerr.New(pgerr.InvalidColumnReference, "ORDER BY position %d is not in select list", pos)
+			}
+			k.Target = pos - 1
+		} else if cr := sb.Node.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && sc.table.Column(nameParts(cr)[0]) == nil {
+			name := nameParts(cr)[0]
+			for i, f := range fields {
+				if f.Name == name {
+					k.Target = i
+					break
+				}
+			}
+		}
+		if k.Target < 0 {
+			e, err := p.expr(sb.Node, sc, 0)
+			if err != nil {
+				return nil, err
+			}
+			k.Expr = e
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// limit plans a LIMIT or OFFSET count: a bigint, NULL (LIMIT ALL) for none.
+func (p *planCtx) limit(n *pg_query.Node, what string) (rewrite.Expr, error) {
+	if n == nil {
+		return nil, nil
+	}
+	if c := n.GetAConst(); c != nil && c.Isnull {
+		return nil, nil
+	}
+	if readsColumns(n) {
+		return nil, pgerr.New(pgerr.InvalidColumnReference, "argument of %s must not contain variables", what)
+	}
+	e, err := p.expr(n, nil, sqltypes.Int8)
+	if err != nil {
+		return nil, err
+	}
+	return coerce(e, sqltypes.Int8, true)
 }

@@ -110,6 +110,15 @@ func (p *planCtx) aExpr(a *pg_query.A_Expr, sc *scope, want sqltypes.OID) (rewri
 		return p.inList(a, sc, op)
 	case a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY || a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ALL:
 		return p.anyAll(a, sc, op)
+	case a.Kind == pg_query.A_Expr_Kind_AEXPR_LIKE || a.Kind == pg_query.A_Expr_Kind_AEXPR_ILIKE:
+		l, r, _, err := p.operands(a.Lexpr, a.Rexpr, sc, sqltypes.Text)
+		if err != nil {
+			return nil, err
+		}
+		if !isText(l.Type()) || !isText(r.Type()) {
+			return nil, pgerr.New(pgerr.UndefinedFunction, "operator does not exist: %s %s %s", typeName(l.Type()), op, typeName(r.Type()))
+		}
+		return &rewrite.Like{L: l, Pattern: r, Fold: a.Kind == pg_query.A_Expr_Kind_AEXPR_ILIKE, Not: strings.HasPrefix(op, "!")}, nil
 	case a.Kind != pg_query.A_Expr_Kind_AEXPR_OP:
 		return nil, unsupported("the operator kind %s", strings.TrimPrefix(a.Kind.String(), "AEXPR_"))
 	case a.Lexpr == nil && op == "-": // unary minus

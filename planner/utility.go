@@ -68,6 +68,11 @@ func (p *planCtx) set(vs *pg_query.VariableSetStmt) (rewrite.Op, error) {
 	var parts []string
 	for _, a := range vs.Args {
 		c := a.GetAConst()
+		if tc := a.GetTypeCast(); tc != nil && name == "timezone" {
+			// SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE (Sequelize):
+			// an offset, which isUTC checks like any other value.
+			c = tc.Arg.GetAConst()
+		}
 		if c == nil {
 			return nil, unsupported("SET %s to an expression", name)
 		}

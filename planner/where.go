@@ -14,10 +14,30 @@ const maxKeys = 1000
 
 // where splits a WHERE clause into the primary keys it names (equalities
 // and IN lists on every key column, ANDed) and a filter over the rest.
+// SELECT's keyed path needs the whole key; other SELECTs go to the query
+// engine.
 func (p *planCtx) where(n *pg_query.Node, sc *scope, verb string) ([][]rewrite.Expr, rewrite.Expr, error) {
+	keys, filter, err := p.dmlWhere(n, sc, verb, false)
+	if err == nil && keys == nil {
+		t := sc.table
+		return nil, nil, unsupported("%s on %q without the whole primary key in WHERE (%s = ...): scans are not supported",
+			verb, t.Name, t.KeyColumns()[0].Name).
+			WithHint("Name every primary key column with = or IN.")
+	}
+	return keys, filter, err
+}
+
+// dmlWhere is where for UPDATE and DELETE, which may also go without the
+// whole key: then keys is nil and the statement scans the table, its
+// filter deciding each row. A condition on columns outside the key is
+// refused with increments: checking it and then adding is not atomic in
+// Cassandra, so `used < 100` could let concurrent updates past it. For
+// absolute sets and deletes the condition is checked on a read just
+// before the write (see README, "Known limits").
+func (p *planCtx) dmlWhere(n *pg_query.Node, sc *scope, verb string, increments bool) ([][]rewrite.Expr, rewrite.Expr, error) {
 	t := sc.table
 	perCol := make([][]rewrite.Expr, len(t.PrimaryKey))
-	var rest []rewrite.Expr
+	var conds []*pg_query.Node
 	for _, conj := range conjuncts(n) {
 		col, values, err := p.keyPredicate(conj, sc)
 		if err != nil {
@@ -27,23 +47,37 @@ func (p *planCtx) where(n *pg_query.Node, sc *scope, verb string) ([][]rewrite.E
 			perCol[col] = values
 			continue
 		}
-		if verb != "SELECT" && readsColumns(conj) {
-			// Checking a condition on the row and then writing is not atomic
-			// in Cassandra: `used < 100` could let concurrent updates past it.
-			return nil, nil, unsupported("%s with a condition on columns outside the primary key (it could not be checked atomically)", verb)
+		if increments && readsColumns(conj) {
+			return nil, nil, unsupported("%s adding to a counter with a condition on columns outside the primary key (it could not be checked atomically)", verb)
 		}
+		conds = append(conds, conj)
+	}
+	whole := true
+	for _, vals := range perCol {
+		whole = whole && vals != nil
+	}
+	if !whole {
+		// Every condition, the key's among them, filters the scanned rows.
+		conds = conjuncts(n)
+	}
+	var rest []rewrite.Expr
+	for _, conj := range conds {
 		e, err := p.boolean(conj, sc, "WHERE")
 		if err != nil {
 			return nil, nil, err
 		}
 		rest = append(rest, e)
 	}
-	for i, vals := range perCol {
-		if vals == nil {
-			return nil, nil, unsupported("%s on %q without the whole primary key in WHERE (%s = ...): scans are not supported",
-				verb, t.Name, t.KeyColumns()[i].Name).
-				WithHint("Name every primary key column with = or IN.")
-		}
+	var filter rewrite.Expr
+	switch len(rest) {
+	case 0:
+	case 1:
+		filter = rest[0]
+	default:
+		filter = &rewrite.BoolOp{Op: "AND", Args: rest}
+	}
+	if !whole {
+		return nil, filter, nil
 	}
 	keys := [][]rewrite.Expr{{}}
 	for _, vals := range perCol {
@@ -57,14 +91,6 @@ func (p *planCtx) where(n *pg_query.Node, sc *scope, verb string) ([][]rewrite.E
 		if len(keys) > maxKeys {
 			return nil, nil, pgerr.New(pgerr.ProgramLimitExceeded, "a statement may name at most %d keys", maxKeys)
 		}
-	}
-	var filter rewrite.Expr
-	switch len(rest) {
-	case 0:
-	case 1:
-		filter = rest[0]
-	default:
-		filter = &rewrite.BoolOp{Op: "AND", Args: rest}
 	}
 	return keys, filter, nil
 }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +48,9 @@ type conn struct {
 	log  *slog.Logger
 	key  backendKey
 	info SessionInfo
+	// tlsConn is the TLS layer over nc once the client asked for SSL (be
+	// then reads and writes through it); nil in the clear.
+	tlsConn *tls.Conn
 
 	// session is the SQL session; nil until startup has completed.
 	session Session

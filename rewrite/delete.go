@@ -15,12 +15,16 @@ import (
 type Delete struct {
 	Table     *catalog.Table
 	Keys      [][]Expr
+	Scan      bool // no key in WHERE: every row of the table, filtered
 	Filter    Expr
 	Returning []Expr
 }
 
 func (op *Delete) String() string {
 	s := fmt.Sprintf("Delete %s keys %s", op.Table.Name, keysString(op.Keys))
+	if op.Scan {
+		s = "Delete " + op.Table.Name + " scan"
+	}
 	if op.Filter != nil {
 		s += " filter " + op.Filter.String()
 	}
@@ -37,7 +41,7 @@ func (op *Delete) Execute(ctx context.Context, env *Env, params []any) (*Result,
 		return nil, err
 	}
 	st := env.stamp()
-	keys, err := evalKeys(env.eval(params, nil, st.ts), op.Keys)
+	keys, err := statementKeys(ctx, env, t, env.eval(params, nil, st.ts), op.Keys, op.Scan)
 	if err != nil {
 		return nil, err
 	}

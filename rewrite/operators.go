@@ -93,6 +93,90 @@ func (a *AnyAll) Eval(ev *Eval) (any, error) {
 	return a.All, nil
 }
 
+// Like is `L [NOT] LIKE pattern` and ILIKE (Fold): % matches any run of
+// characters, _ one character, \ escapes the next.
+type Like struct {
+	L, Pattern Expr
+	Fold, Not  bool
+}
+
+func (l *Like) Type() sqltypes.OID { return sqltypes.Bool }
+func (l *Like) String() string {
+	op := "LIKE"
+	if l.Fold {
+		op = "ILIKE"
+	}
+	if l.Not {
+		op = "NOT " + op
+	}
+	return fmt.Sprintf("(%s %s %s)", l.L, op, l.Pattern)
+}
+
+// Eval matches.
+func (l *Like) Eval(ev *Eval) (any, error) {
+	s, err := l.L.Eval(ev)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	p, err := l.Pattern.Eval(ev)
+	if err != nil || p == nil {
+		return nil, err
+	}
+	str, pat := []rune(s.(string)), []rune(p.(string))
+	if l.Fold {
+		str, pat = []rune(strings.ToLower(string(str))), []rune(strings.ToLower(string(pat)))
+	}
+	ok, err := likeMatch(str, pat)
+	if err != nil {
+		return nil, err
+	}
+	return ok != l.Not, nil
+}
+
+// likeMatch matches s against a LIKE pattern in O(len(s)·len(p)): only the
+// latest % is ever backtracked to (a hostile pattern can't blow up).
+func likeMatch(s, p []rune) (bool, error) {
+	type tok struct {
+		kind byte // '%', '_' or 'c' (a literal r)
+		r    rune
+	}
+	var toks []tok
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '%', '_':
+			toks = append(toks, tok{kind: byte(p[i])})
+		case '\\':
+			if i+1 == len(p) {
+				return false, pgerr.New("22025", "LIKE pattern must not end with escape character")
+			}
+			i++
+			toks = append(toks, tok{kind: 'c', r: p[i]})
+		default:
+			toks = append(toks, tok{kind: 'c', r: p[i]})
+		}
+	}
+	si, ti := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		switch {
+		case ti < len(toks) && (toks[ti].kind == '_' || toks[ti].kind == 'c' && toks[ti].r == s[si]):
+			si, ti = si+1, ti+1
+		case ti < len(toks) && toks[ti].kind == '%':
+			star, mark = ti, si
+			ti++
+		case star >= 0:
+			mark++
+			si, ti = mark, star+1
+		default:
+			return false, nil
+		}
+	}
+	for ti < len(toks) && toks[ti].kind == '%' {
+		ti++
+	}
+	return ti == len(toks), nil
+}
+
 // compare orders two values of the same Go type.
 func compare(l, r any) (int, error) {
 	switch x := l.(type) {

@@ -121,3 +121,22 @@ func readRowsBounded(ctx context.Context, env *Env, t *catalog.Table, keys [][]a
 	}
 	return out, nil
 }
+
+// statementKeys returns the keys an UPDATE or DELETE names: its planned
+// keys, or with scan every row's (its filter then picks among them). A
+// scanning statement may change at most MaxKeys rows, as an IN list may
+// name at most that many.
+func statementKeys(ctx context.Context, env *Env, t *catalog.Table, ev *Eval, keys [][]Expr, scan bool) ([][]any, error) {
+	if !scan {
+		return evalKeys(ev, keys)
+	}
+	all, err := ScanKeys(ctx, env, t)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) > MaxKeys {
+		return nil, pgerr.New(pgerr.ProgramLimitExceeded, "an UPDATE or DELETE without the primary key in WHERE may visit at most %d rows; table %q has more", MaxKeys, t.Name).
+			WithHint("Name the rows by their primary key.")
+	}
+	return all, nil
+}

@@ -28,6 +28,7 @@ func (a Assign) String() string { return a.Col.Name + "=" + a.Expr.String() }
 type Update struct {
 	Table     *catalog.Table
 	Keys      [][]Expr
+	Scan      bool // no key in WHERE: every row of the table, filtered
 	Sets      []Assign
 	Adds      []Assign
 	Filter    Expr // non-key predicates over the row, or nil
@@ -36,6 +37,9 @@ type Update struct {
 
 func (op *Update) String() string {
 	s := fmt.Sprintf("Update %s keys %s set %v add %v", op.Table.Name, keysString(op.Keys), op.Sets, op.Adds)
+	if op.Scan {
+		s = fmt.Sprintf("Update %s scan set %v add %v", op.Table.Name, op.Sets, op.Adds)
+	}
 	if op.Filter != nil {
 		s += " filter " + op.Filter.String()
 	}
@@ -53,7 +57,7 @@ func (op *Update) Execute(ctx context.Context, env *Env, params []any) (*Result,
 	}
 	st := env.stamp()
 	ev := env.eval(params, nil, st.ts)
-	keys, err := evalKeys(ev, op.Keys)
+	keys, err := statementKeys(ctx, env, t, ev, op.Keys, op.Scan)
 	if err != nil {
 		return nil, err
 	}

@@ -116,6 +116,14 @@ func TestSessionStatements(t *testing.T) {
 	if err := c.QueryRow(ctx, `SELECT COALESCE(NULL, $1::int8, 3)`, 7).Scan(&n); err != nil || n != 7 {
 		t.Fatalf("coalesce: %d %v", n, err)
 	}
+	// What Sequelize, psql scripts and Django's test runner send first.
+	expectTag(t, c, "SET", `SET client_min_messages TO warning`)
+	expectTag(t, c, "SET", `SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE`)
+	expectCode(t, c, "0A000", `SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE`)
+	var level, num string
+	if err := c.QueryRow(ctx, `SELECT current_setting('client_min_messages'), current_setting('server_version_num')`).Scan(&level, &num); err != nil || level != "warning" || num[:2] != "15" || len(num) != 6 {
+		t.Fatalf("settings: %q %q %v", level, num, err)
+	}
 }
 
 // DEALLOCATE and DISCARD ALL drop the connection's prepared statements.

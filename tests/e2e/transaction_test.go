@@ -64,7 +64,7 @@ func TestFailedTransaction(t *testing.T) {
 	if got := likesOf(t, c, 1); got != 0 {
 		t.Fatalf("likes = %d, want 0", got)
 	}
-	expectCode(t, c, "0A000", `SAVEPOINT s1`)
+	expectCode(t, c, "25P01", `SAVEPOINT s1`) // outside a block
 }
 
 // pgx's own transaction API (extended protocol, ReadyForQuery status).
