@@ -35,9 +35,13 @@ url = URL.create(
 engine = create_engine(url, pool_size=10, max_overflow=0)
 
 
+sent = []  # every statement text the engine sent, in order
+
+
 @event.listens_for(engine, "before_cursor_execute")
 def _remember(conn, cursor, statement, parameters, context, executemany):
     s.last_sql = f"{' '.join(statement.split())}  params={parameters!r}"
+    sent.append(statement.strip())
 
 
 def likes_of(post_id):
@@ -59,7 +63,9 @@ with s.step("metadata.create_all creates posts", call="Base.metadata.create_all(
     s.check("inspect(engine).has_table('posts')", True, inspect(engine).has_table("posts"))
 
 with s.step("metadata.create_all again: sees the table, no error", call="Base.metadata.create_all(engine)"):
+    sent.clear()
     Base.metadata.create_all(engine)
+    s.check("CREATE statements sent", [], [q for q in sent if q.upper().startswith("CREATE")])
 
 with s.step("insert Posts through the Session (ids from the sequence)"):
     with Session(engine) as session:
