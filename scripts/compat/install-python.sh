@@ -17,6 +17,7 @@ PINS=(
   "psycopg-pool==3.3.3"
   "asyncpg==0.32.0"
   "SQLAlchemy==2.1.9"
+  "greenlet==3.5.6"
   "Django==5.2.19"
 )
 
