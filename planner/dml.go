@@ -47,7 +47,7 @@ func (p *planCtx) insert(is *pg_query.InsertStmt) (rewrite.Op, []Field, error) {
 	case sel != nil && sel.ValuesLists != nil:
 		lists = sel.ValuesLists
 	default:
-		return nil, nil, unsupported("INSERT ... SELECT")
+		return p.insertSelect(is, t, cols, sc)
 	}
 	op := &rewrite.Insert{Table: t}
 	for _, l := range lists {
@@ -82,6 +82,50 @@ func (p *planCtx) insert(is *pg_query.InsertStmt) (rewrite.Op, []Field, error) {
 			return nil, nil, err
 		}
 	}
+	var fields []Field
+	if is.ReturningList != nil {
+		if op.Returning, fields, err = p.targets(is.ReturningList, sc); err != nil {
+			return nil, nil, err
+		}
+	}
+	return op, fields, nil
+}
+
+// insertSelect plans INSERT ... SELECT: the SELECT runs first (by key or in
+// the query engine), then its rows are inserted in the order it returns
+// them, so RETURNING comes back in that order (SQLAlchemy's
+// insertmanyvalues sorts its VALUES by a counter to rely on this).
+func (p *planCtx) insertSelect(is *pg_query.InsertStmt, t *catalog.Table, cols []*catalog.Column, sc *scope) (rewrite.Op, []Field, error) {
+	if is.OnConflictClause != nil {
+		return nil, nil, unsupported("INSERT ... SELECT ... ON CONFLICT")
+	}
+	src, srcFields, err := p.selectStmt(is.SelectStmt.GetSelectStmt())
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(srcFields) > len(cols) {
+		return nil, nil, pgerr.New(pgerr.SyntaxError, "INSERT has more expressions than target columns")
+	}
+	if len(srcFields) < len(cols) && len(is.Cols) > 0 {
+		return nil, nil, pgerr.New(pgerr.SyntaxError, "INSERT has more target columns than expressions")
+	}
+	row := make([]rewrite.Expr, len(t.Columns))
+	for i, f := range srcFields {
+		c := cols[i]
+		if c.Identity == "a" && is.Override != pg_query.OverridingKind_OVERRIDING_SYSTEM_VALUE {
+			return nil, nil, pgerr.New("428C9", "cannot insert a non-DEFAULT value into column %q", c.Name).
+				WithDetail("Column %q is an identity column defined as GENERATED ALWAYS.", c.Name).
+				WithHint("Use OVERRIDING SYSTEM VALUE to override.")
+		}
+		var e rewrite.Expr = &rewrite.ColumnRef{Index: i, Name: f.Name, Typ: f.OID}
+		conv, err := coerce(e, c.Type, true)
+		if err != nil {
+			return nil, nil, pgerr.New(pgerr.DatatypeMismatch, "column %q is of type %s but expression is of type %s", c.Name, typeName(c.Type), typeName(f.OID)).
+				WithHint("You will need to rewrite or cast the expression.")
+		}
+		row[c.Num-1] = typmodLimit(conv, c.Type, c.TypMod, false)
+	}
+	op := &rewrite.Insert{Table: t, Rows: [][]rewrite.Expr{row}, Source: src}
 	var fields []Field
 	if is.ReturningList != nil {
 		if op.Returning, fields, err = p.targets(is.ReturningList, sc); err != nil {
