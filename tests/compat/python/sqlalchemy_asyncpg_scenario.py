@@ -13,7 +13,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from compat_common import Scenario, env
 
-s = Scenario("sqlalchemy-asyncpg")
+s = Scenario("sqlalchemy_asyncpg")
 e = env()
 
 
