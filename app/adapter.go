@@ -66,7 +66,10 @@ func (a *sessionAdapter) Prepare(ctx context.Context, sql string, oids []uint32)
 	return out, nil
 }
 
-func (a *sessionAdapter) TxStatus() byte { return a.s.TxStatus() }
+func (a *sessionAdapter) BeginImplicit()                        { a.s.BeginImplicit() }
+func (a *sessionAdapter) EndImplicit(ctx context.Context) error { return a.s.EndImplicit(ctx) }
+func (a *sessionAdapter) Fail()                                 { a.s.Fail() }
+func (a *sessionAdapter) TxStatus() byte                        { return a.s.TxStatus() }
 
 func (a *sessionAdapter) ParameterStatus() map[string]string {
 	changed := a.s.ParameterStatus()

@@ -16,9 +16,13 @@
 //
 // Known limits: one method for all users and databases (no pg_hba rules),
 // no client certificates, GSS encryption requests are declined;
-// CancelRequest is accepted and ignored (the key registry exists for it);
 // COPY and the function-call sub-protocol are not supported; only UTF8
-// client encoding is accepted. A portal suspended by Execute's row limit
-// reports the statement's full command tag when it completes (Postgres
-// reports the rows of the last batch).
+// client encoding is accepted. A portal run in parts by Execute's row
+// limit completes with the count of its last part, as in Postgres 15.
+//
+// Pipelines: an extended-query Execute outside a transaction block is held
+// until the next message (conn.deferred). Followed by Sync it runs on its
+// own; followed by anything else it opens the session's implicit
+// transaction, which Sync commits, as Postgres commits everything between
+// two Syncs together.
 package proxy
