@@ -24,7 +24,7 @@ bench-hotkey: cassandra
 
 ## test-unit: the tests that need no Cassandra
 test-unit:
-	$(GO) test -count=1 ./pgerr/... ./sqltypes/... ./catalog/... ./rewrite/... ./planner/... ./proxy/... ./users/... ./cmd/...
+	$(GO) test -count=1 ./app/... ./activity/... ./metrics/... ./pgerr/... ./sqltypes/... ./catalog/... ./rewrite/... ./planner/... ./proxy/... ./users/... ./cmd/...
 
 ## test-compat: real clients and ORMs (psql, pgx, lib/pq, GORM, node-postgres, Knex, pgjdbc,
 ## ...) at pinned versions against tally; CLIENTS=psql,pgx runs a subset. Matrix: .compat/matrix.md

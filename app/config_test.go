@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,5 +145,21 @@ func TestSettingsAreComplete(t *testing.T) {
 	fs.VisitAll(func(f *flag.Flag) { n++ })
 	if n != len(Settings)+1 {
 		t.Fatalf("%d flags for %d settings (+ --config)", n, len(Settings))
+	}
+}
+
+// TestREADMEDocumentsEverySetting: the README's Configuration table has a
+// row for each setting with its flag and environment variable.
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, s := range Settings {
+		row := fmt.Sprintf("| `%s` | `--%s` | `%s` |", s.Key, s.Flag(), s.Env())
+		if !strings.Contains(readme, row) {
+			t.Errorf("README lacks the row of %s: %s", s.Key, row)
+		}
 	}
 }
