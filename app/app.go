@@ -1,6 +1,9 @@
-// Package app wires tally together: the Cassandra store, the planner engine
-// and the proxy server. cmd/tally and the test harness both start tally
-// through it. It is the one package that imports proxy and planner alike.
+// Package app wires tally together: the configuration (config.go: flags,
+// environment, YAML file), the Cassandra store, the planner engine, the
+// proxy server, metrics, the session registry and the admin HTTP handler
+// (server.go: Server, with Drain and Reload). cmd/tally and the test
+// harness both start tally through it. It is the one package that imports
+// proxy and planner alike.
 package app
 
 import (
