@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -130,16 +131,34 @@ func (s *Server) Close() {
 	s.Store.Close()
 }
 
-// loadCatalogs loads the catalog of every database tally serves.
+// loadCatalogs loads the catalog of every database tally serves. A
+// database whose catalog fails to load is logged and skipped (it may have
+// been dropped meanwhile, and other databases can still be served); the
+// catalogs count as loaded when the list of databases could be read and
+// at least one catalog loaded, or there is none.
 func (s *Server) loadCatalogs(ctx context.Context) error {
-	ks, err := s.Store.CatalogKeyspaces(ctx)
+	keyspaces, err := s.Store.CatalogKeyspaces(ctx)
 	if err != nil {
 		return err
 	}
-	if err := s.Engine.LoadCatalogs(ctx, ks); err != nil {
-		return err
+	var firstErr error
+	loaded := 0
+	for _, ks := range keyspaces {
+		if err := s.Engine.LoadCatalogs(ctx, []string{ks}); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			s.log.Warn("catalog not loaded", "database", ks, "err", err)
+			firstErr = cmp.Or(firstErr, err)
+			continue
+		}
+		loaded++
+	}
+	if len(keyspaces) > 0 && loaded == 0 {
+		return firstErr
 	}
 	s.catalogLoaded.Store(true)
+	s.log.Info("catalogs loaded", "databases", loaded, "failed", len(keyspaces)-loaded)
 	return nil
 }
 
