@@ -458,3 +458,66 @@ func (n *valuesNode) run(e *ectx) ([][]any, error) {
 	}
 	return out, nil
 }
+
+// workNode is the self-reference of a recursive CTE: the rows of the
+// previous round.
+type workNode struct {
+	cols []column
+	rows [][]any
+}
+
+func (n *workNode) columns() []column          { return n.cols }
+func (n *workNode) run(*ectx) ([][]any, error) { return n.rows, nil }
+
+// maxRecursiveRows bounds what a recursive CTE may produce.
+const maxRecursiveRows = 100000
+
+// recursiveNode evaluates WITH RECURSIVE: init, then step over the last
+// round's rows until it yields none; UNION (not ALL) drops rows seen
+// before, which also ends cycles.
+type recursiveNode struct {
+	init, step node
+	work       *workNode
+	all        bool
+	cols       []column
+}
+
+func (n *recursiveNode) columns() []column { return n.cols }
+
+func (n *recursiveNode) run(e *ectx) ([][]any, error) {
+	round, err := n.init.run(e)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	keep := func(rows [][]any) [][]any {
+		if n.all {
+			return rows
+		}
+		var out [][]any
+		for _, r := range rows {
+			if k := rowKey(r); !seen[k] {
+				seen[k] = true
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	round = keep(round)
+	out := append([][]any(nil), round...)
+	saved := n.work.rows
+	defer func() { n.work.rows = saved }()
+	for len(round) > 0 {
+		n.work.rows = round
+		next, err := n.step.run(e)
+		if err != nil {
+			return nil, err
+		}
+		round = keep(next)
+		out = append(out, round...)
+		if len(out) > maxRecursiveRows {
+			return nil, pgerr.New(pgerr.ProgramLimitExceeded, "a recursive query may produce at most %d rows in tally", maxRecursiveRows)
+		}
+	}
+	return out, nil
+}

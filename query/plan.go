@@ -3,6 +3,8 @@ package query
 import (
 	"context"
 	"fmt"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -28,9 +30,6 @@ type planner struct {
 // the enclosing query (nil at the top).
 func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error) {
 	if ss.WithClause != nil {
-		if ss.WithClause.Recursive {
-			return nil, pgerr.Unsupported("tally does not support WITH RECURSIVE yet")
-		}
 		saved := p.ctes
 		p.ctes = map[string]node{}
 		for k, v := range saved {
@@ -42,6 +41,14 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 			sub := cte.Ctequery.GetSelectStmt()
 			if sub == nil {
 				return nil, pgerr.Unsupported("tally does not support data-modifying WITH")
+			}
+			if ss.WithClause.Recursive && sub.Op == pg_query.SetOperation_SETOP_UNION && mentions(sub.Rarg, cte.Ctename) {
+				rec, err := p.recursiveCTE(sub, cte, outer)
+				if err != nil {
+					return nil, err
+				}
+				p.ctes[cte.Ctename] = rec
+				continue
 			}
 			in, err := p.planSelect(sub, outer)
 			if err != nil {
@@ -267,6 +274,59 @@ func (p *planner) setop(ss *pg_query.SelectStmt, outer *scope) (node, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// recursiveCTE plans `WITH RECURSIVE name AS (init UNION [ALL] step)`:
+// step, which names the CTE, reads the rows the previous round produced,
+// until a round produces none (asyncpg's type introspection is one).
+func (p *planner) recursiveCTE(sub *pg_query.SelectStmt, cte *pg_query.CommonTableExpr, outer *scope) (node, error) {
+	if mentions(sub.Larg, cte.Ctename) {
+		return nil, pgerr.Unsupported("tally does not support a recursive reference in the non-recursive term of %q", cte.Ctename)
+	}
+	init, err := p.planSelect(sub.Larg, outer)
+	if err != nil {
+		return nil, err
+	}
+	cols := renamed(init, cte.Ctename, cte.Aliascolnames).columns()
+	work := &workNode{cols: cols}
+	p.ctes[cte.Ctename] = work
+	step, err := p.planSelect(sub.Rarg, outer)
+	if err != nil {
+		return nil, err
+	}
+	if len(step.columns()) != len(cols) {
+		return nil, pgerr.New(pgerr.SyntaxError, "each UNION query must have the same number of columns")
+	}
+	return &recursiveNode{init: init, step: step, work: work, all: sub.All, cols: cols}, nil
+}
+
+// mentions reports whether a statement names relation name anywhere.
+func mentions(ss *pg_query.SelectStmt, name string) bool {
+	found := false
+	var walk func(m proto.Message)
+	walk = func(m proto.Message) {
+		if found || m == nil {
+			return
+		}
+		if rv, ok := m.(*pg_query.RangeVar); ok && rv.Schemaname == "" && rv.Relname == name {
+			found = true
+			return
+		}
+		m.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message().Interface())
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				walk(v.Message().Interface())
+			}
+			return !found
+		})
+	}
+	walk(ss)
+	return found
 }
 
 func setopName(op pg_query.SetOperation) string {

@@ -209,6 +209,17 @@ func ormIntrospection(t *testing.T, c *pgx.Conn, database string) {
 	expectRows(t, c, 1, knexHasTable, "posts")
 	expectRows(t, c, 0, knexHasTable, "nope")
 
+	// asyncpg: the WITH RECURSIVE type introspection it runs for an int8[]
+	// parameter (asyncpg 0.32.0, introspection.INTRO_LOOKUP_TYPES).
+	intro, err := os.ReadFile("testdata/asyncpg_introspect.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectTable(t, c, strings.Join([]string{
+		"20|pg_catalog|int8|98|<nil>|0|<nil>|<nil>|<nil>|<nil>|1|<nil>|-|<nil>", // 98: "char" 'b'
+		"1016|pg_catalog|_int8|98|<nil>|20|44|<nil>|<nil>|<nil>|0|<nil>|bigint|<nil>",
+	}, "\n"), string(intro), []uint32{1016})
+
 	// pgjdbc
 	expectTable(t, c, "1043|varchar", pgjdbcTypeOID, "varchar")
 	expectTable(t, c, "1003|_name", pgjdbcTypeOID, "_name")
