@@ -85,6 +85,7 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 		if n.where, err = p.compile(ss.WhereClause, s, sqltypes.Bool); err != nil {
 			return nil, err
 		}
+		p.pushKeys(ss, n, outer)
 	}
 	agg := &scope{cols: s.cols, parent: outer, aggs: &n.aggs}
 	for _, g := range ss.GroupClause {
