@@ -140,13 +140,16 @@ func init() {
 			}
 			return "unknown (OID=" + plainText(a[0]) + ")", nil
 		}},
-		"obj_description":                 {1, 2, ret(sqltypes.Text), false, constBody(nil)},
-		"col_description":                 {2, 2, ret(sqltypes.Text), false, constBody(nil)},
-		"shobj_description":               {2, 2, ret(sqltypes.Text), false, constBody(nil)},
-		"pg_get_serial_sequence":          {2, 2, ret(sqltypes.Text), false, constBody(nil)},
-		"pg_get_viewdef":                  {1, 2, ret(sqltypes.Text), false, constBody(nil)},
-		"pg_get_statisticsobjdef_columns": {1, 1, ret(sqltypes.Text), false, constBody(nil)},
-		"pg_get_partkeydef":               {1, 1, ret(sqltypes.Text), false, constBody(nil)},
+		"obj_description":                    {1, 2, ret(sqltypes.Text), false, constBody(nil)},
+		"col_description":                    {2, 2, ret(sqltypes.Text), false, constBody(nil)},
+		"shobj_description":                  {2, 2, ret(sqltypes.Text), false, constBody(nil)},
+		"pg_get_serial_sequence":             {2, 2, ret(sqltypes.Text), false, constBody(nil)},
+		"pg_get_viewdef":                     {1, 2, ret(sqltypes.Text), false, constBody(nil)},
+		"pg_get_statisticsobjdef_columns":    {1, 1, ret(sqltypes.Text), false, constBody(nil)},
+		"pg_get_function_result":             {1, 1, ret(sqltypes.Text), true, procResult},
+		"pg_get_function_arguments":          {1, 1, ret(sqltypes.Text), true, constBody("")},
+		"pg_get_function_identity_arguments": {1, 1, ret(sqltypes.Text), true, constBody("")},
+		"pg_get_partkeydef":                  {1, 1, ret(sqltypes.Text), false, constBody(nil)},
 		"pg_encoding_to_char": {1, 1, ret(sqltypes.Name), true, func(_ *ectx, a []any, _ []uint32) (any, error) {
 			if n, _ := a[0].(int64); n == 6 {
 				return "UTF8", nil
@@ -569,3 +572,14 @@ func procs() []proc {
 // ioProcs are type I/O functions clients compare typinput with
 // (typinput = 'array_in'::regproc), with Postgres' OIDs.
 var ioProcs = []proc{{oid: 750, name: "array_in", kind: "f", ret: 2277}, {oid: 751, name: "array_out", kind: "f", ret: 2275}}
+
+// procResult is pg_get_function_result over tally's small pg_proc.
+func procResult(_ *ectx, a []any, _ []uint32) (any, error) {
+	oid, _ := a[0].(int64)
+	for _, f := range procs() {
+		if f.oid == oid {
+			return formatType(f.ret, -1), nil
+		}
+	}
+	return nil, nil
+}

@@ -52,6 +52,7 @@ func init() {
 		{"pg_catalog", "pg_event_trigger", 3466, "oid:oid evtname:name evtevent:name evtowner:oid evtfoid:oid evtenabled:char evttags:_text", nil},
 		{"pg_catalog", "pg_foreign_data_wrapper", 2328, "oid:oid fdwname:name fdwowner:oid fdwhandler:oid fdwvalidator:oid fdwacl:_text fdwoptions:_text", nil},
 		{"pg_catalog", "pg_foreign_server", 1417, "oid:oid srvname:name srvowner:oid srvfdw:oid srvtype:text srvversion:text srvacl:_text srvoptions:_text", nil},
+		{"pg_catalog", "pg_auth_members", 1261, "oid:oid roleid:oid member:oid grantor:oid admin_option:bool inherit_option:bool set_option:bool", nil},
 		{"pg_catalog", "pg_stat_activity", 12009, "datid:oid datname:name pid:int4 usesysid:oid usename:name application_name:text client_addr:text state:text query:text backend_type:text", nil},
 	})
 }
