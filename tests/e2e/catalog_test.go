@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -105,6 +106,23 @@ func TestScans(t *testing.T) {
 	}
 	if len(maps) != 1 || maps[0]["post_id"] != int64(5) || maps[0]["title"] != "post e" || maps[0]["likes"] != int64(10) {
 		t.Fatalf("SELECT * ... DESC LIMIT 1 = %v", maps)
+	}
+
+	rows, err = c.Query(ctx, `SELECT post_id FROM posts WHERE likes >= $1 ORDER BY post_id LIMIT $2 OFFSET $3`, 10, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || fmt.Sprint(ids) != "[2 4]" {
+		t.Fatalf("LIMIT $2 OFFSET $3 = %v, %v; want [2 4]", ids, err)
+	}
+	// GORM's First: a key lookup with ORDER BY and LIMIT.
+	var title string
+	if err := c.QueryRow(ctx, `SELECT title FROM "posts" WHERE "posts"."post_id" = $1 ORDER BY "posts"."post_id" LIMIT 1`, int64(4)).Scan(&title); err != nil || title != "post d" {
+		t.Fatalf("First = %q, %v", title, err)
+	}
+	if err := c.QueryRow(ctx, `SELECT count(*) FROM posts WHERE post_id = 3`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("count of a deleted row = %d, %v", n, err)
 	}
 
 	mustExec(t, c, `CREATE TABLE migrations (id integer PRIMARY KEY, name varchar(255), batch integer)`)
