@@ -468,6 +468,17 @@ func binary(op string, l, r *expr) (*expr, error) {
 		})}, nil
 	case "+", "-", "*", "/", "%":
 		return arith(op, l, r)
+	case "&", "|":
+		if !isIntType(l.typ) && l.lit == nil || !isIntType(r.typ) && r.lit == nil {
+			break
+		}
+		l, r = castExpr(l, sqltypes.Int8, -1), castExpr(r, sqltypes.Int8, -1)
+		return &expr{typ: sqltypes.Int8, typmod: -1, eval: strict2(l, r, func(x, y any) (any, error) {
+			if op == "&" {
+				return x.(int64) & y.(int64), nil
+			}
+			return x.(int64) | y.(int64), nil
+		})}, nil
 	}
 	return nil, pgerr.New(pgerr.UndefinedFunction, "operator does not exist: %s %s %s", formatType(l.typ, -1), op, formatType(r.typ, -1)).
 		WithHint("No operator matches the given name and argument types. You might need to add explicit type casts.")

@@ -410,7 +410,10 @@ func (p *planner) aggregate(name string, f *pg_query.FuncCall, s *scope) (*expr,
 }
 
 // rangeFunction plans a set-returning function in FROM.
-func (p *planner) rangeFunction(rf *pg_query.RangeFunction, outer *scope) (node, error) {
+// rangeFunction plans a function in FROM. left is the scope of the FROM
+// items before it (nil: none): a function in FROM may read them, as
+// Postgres makes such functions LATERAL.
+func (p *planner) rangeFunction(rf *pg_query.RangeFunction, outer, left *scope) (node, error) {
 	if len(rf.Functions) != 1 {
 		return nil, pgerr.Unsupported("tally does not support ROWS FROM yet")
 	}
@@ -423,6 +426,9 @@ func (p *planner) rangeFunction(rf *pg_query.RangeFunction, outer *scope) (node,
 		return nil, err
 	}
 	in := &scope{parent: outer}
+	if left != nil {
+		in = left
+	}
 	var args []*expr
 	for _, a := range f.Args {
 		x, err := p.compile(a, in, 0)
@@ -431,26 +437,35 @@ func (p *planner) rangeFunction(rf *pg_query.RangeFunction, outer *scope) (node,
 		}
 		args = append(args, x)
 	}
-	n := &funcNode{name: name, args: args}
+	n := &funcNode{name: name, args: args, lateral: left != nil}
 	switch name {
 	case "unnest":
-		if len(args) != 1 {
+		if len(args) == 0 {
 			return nil, pgerr.New(pgerr.UndefinedFunction, "function unnest() does not exist")
 		}
-		et := elemOf(args[0].typ)
-		if args[0].lit != nil {
-			args[0] = castExpr(args[0], sqltypes.TextArray, -1)
-			et = sqltypes.Text
+		for i, a := range args {
+			et := elemOf(a.typ)
+			if a.lit != nil {
+				args[i] = castExpr(a, sqltypes.TextArray, -1)
+				et = sqltypes.Text
+			}
+			if et == 0 {
+				et = sqltypes.Text
+			}
+			n.cols = append(n.cols, column{name: "unnest", typ: et, typmod: -1})
 		}
-		if et == 0 {
-			et = sqltypes.Text
-		}
-		n.cols = []column{{name: "unnest", typ: et, typmod: -1}}
 		n.fn = func(_ *ectx, a []any) ([][]any, error) {
-			items, _ := a[0].([]any)
-			out := make([][]any, len(items))
-			for i, it := range items {
-				out[i] = []any{it}
+			// Several arrays unnest side by side, the shorter ones padded
+			// with NULLs.
+			var out [][]any
+			for j, v := range a {
+				items, _ := v.([]any)
+				for i, it := range items {
+					for len(out) <= i {
+						out = append(out, make([]any, len(a)))
+					}
+					out[i][j] = it
+				}
 			}
 			return out, nil
 		}
@@ -509,8 +524,19 @@ func (p *planner) rangeFunction(rf *pg_query.RangeFunction, outer *scope) (node,
 		}
 		n.cols = []column{{name: name, typ: x.typ, typmod: x.typmod}}
 		n.fn = func(e *ectx, _ []any) ([][]any, error) {
-			v, err := x.eval(&ectx{x: e.x, outer: e})
+			v, err := x.eval(n.argCtx(e))
 			return [][]any{{v}}, err
+		}
+	}
+	if rf.Ordinality {
+		n.cols = append(n.cols, column{name: "ordinality", typ: sqltypes.Int8, typmod: -1})
+		fn := n.fn
+		n.fn = func(e *ectx, a []any) ([][]any, error) {
+			rows, err := fn(e, a)
+			for i := range rows {
+				rows[i] = append(rows[i], int64(i+1))
+			}
+			return rows, err
 		}
 	}
 	alias, colnames := name, []*pg_query.Node(nil)

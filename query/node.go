@@ -117,17 +117,27 @@ func (n *joinNode) run(e *ectx) ([][]any, error) {
 
 // funcNode is a set-returning function in FROM.
 type funcNode struct {
-	name string
-	args []*expr
-	cols []column
-	fn   func(e *ectx, args []any) ([][]any, error)
+	name    string
+	args    []*expr
+	cols    []column
+	fn      func(e *ectx, args []any) ([][]any, error)
+	lateral bool // args read the FROM items before it: e.row is their row
 }
 
 func (n *funcNode) columns() []column { return n.cols }
+
+// argCtx is the context the arguments are evaluated in.
+func (n *funcNode) argCtx(e *ectx) *ectx {
+	if n.lateral {
+		return e
+	}
+	return &ectx{x: e.x, outer: e}
+}
+
 func (n *funcNode) run(e *ectx) ([][]any, error) {
 	args := make([]any, len(n.args))
 	for i, a := range n.args {
-		v, err := a.eval(&ectx{x: e.x, outer: e})
+		v, err := a.eval(n.argCtx(e))
 		if err != nil {
 			return nil, err
 		}
@@ -454,6 +464,34 @@ func (n *valuesNode) run(e *ectx) ([][]any, error) {
 				return nil, err
 			}
 			out[i][j] = v
+		}
+	}
+	return out, nil
+}
+
+// lateralNode joins each row of left with the rows right produces for it
+// (a function in FROM reading the items before it, or LATERAL subquery).
+type lateralNode struct {
+	left, right node
+}
+
+func (n *lateralNode) columns() []column {
+	return append(append([]column(nil), n.left.columns()...), n.right.columns()...)
+}
+
+func (n *lateralNode) run(e *ectx) ([][]any, error) {
+	ls, err := n.left.run(e)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]any
+	for _, l := range ls {
+		rs, err := n.right.run(&ectx{x: e.x, row: l, outer: e})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			out = append(out, append(append(make([]any, 0, len(l)+len(r)), l...), r...))
 		}
 	}
 	return out, nil

@@ -70,11 +70,20 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 	n := &selectNode{from: oneRow{}}
 	var err error
 	for _, item := range ss.FromClause {
+		_, empty := n.from.(oneRow)
+		if lateral(item) && !empty {
+			f, err := p.lateralItem(item, outer, &scope{cols: n.from.columns(), parent: outer})
+			if err != nil {
+				return nil, err
+			}
+			n.from = &lateralNode{left: n.from, right: f}
+			continue
+		}
 		f, err := p.fromItem(item, outer)
 		if err != nil {
 			return nil, err
 		}
-		if _, empty := n.from.(oneRow); empty {
+		if empty {
 			n.from = f
 		} else {
 			n.from = &joinNode{kind: joinInner, left: n.from, right: f}
@@ -362,7 +371,7 @@ func (p *planner) fromItem(n *pg_query.Node, outer *scope) (node, error) {
 		}
 		return renamed(in, rs.Alias.Aliasname, rs.Alias.Colnames), nil
 	case n.GetRangeFunction() != nil:
-		return p.rangeFunction(n.GetRangeFunction(), outer)
+		return p.rangeFunction(n.GetRangeFunction(), outer, nil)
 	}
 	return nil, pgerr.Unsupported("tally does not support this FROM item yet: %s", nodeName(n))
 }
@@ -518,4 +527,26 @@ func (p *planner) subLink(sl *pg_query.SubLink, s *scope) (*expr, error) {
 		return anyAll(op, l, arr, sl.SubLinkType == pg_query.SubLinkType_ALL_SUBLINK)
 	}
 	return nil, pgerr.Unsupported("tally does not support this kind of subquery yet")
+}
+
+// lateral reports FROM items that may read the items before them.
+func lateral(n *pg_query.Node) bool {
+	return n.GetRangeFunction() != nil || (n.GetRangeSubselect() != nil && n.GetRangeSubselect().Lateral)
+}
+
+// lateralItem plans a function or LATERAL subquery in FROM that reads
+// the items before it (left).
+func (p *planner) lateralItem(n *pg_query.Node, outer, left *scope) (node, error) {
+	if rf := n.GetRangeFunction(); rf != nil {
+		return p.rangeFunction(rf, outer, left)
+	}
+	rs := n.GetRangeSubselect()
+	in, err := p.planSelect(rs.Subquery.GetSelectStmt(), left)
+	if err != nil {
+		return nil, err
+	}
+	if rs.Alias == nil {
+		return renamed(in, "", nil), nil
+	}
+	return renamed(in, rs.Alias.Aliasname, rs.Alias.Colnames), nil
 }

@@ -75,6 +75,70 @@ const (
         `
 )
 
+// Django 5 DatabaseIntrospection.get_constraints: constraints, then indexes.
+const (
+	djangoConstraints = `
+            SELECT
+                c.conname,
+                array(
+                    SELECT attname
+                    FROM unnest(c.conkey) WITH ORDINALITY cols(colid, arridx)
+                    JOIN pg_attribute AS ca ON cols.colid = ca.attnum
+                    WHERE ca.attrelid = c.conrelid
+                    ORDER BY cols.arridx
+                ),
+                c.contype,
+                (SELECT fkc.relname || '.' || fka.attname
+                FROM pg_attribute AS fka
+                JOIN pg_class AS fkc ON fka.attrelid = fkc.oid
+                WHERE fka.attrelid = c.confrelid AND fka.attnum = c.confkey[1]),
+                cl.reloptions
+            FROM pg_constraint AS c
+            JOIN pg_class AS cl ON c.conrelid = cl.oid
+            WHERE cl.relname = $1 AND pg_catalog.pg_table_is_visible(cl.oid)
+        `
+	djangoIndexes = `
+            SELECT
+                indexname,
+                array_agg(attname ORDER BY arridx),
+                indisunique,
+                indisprimary,
+                array_agg(ordering ORDER BY arridx),
+                amname,
+                exprdef,
+                s2.attoptions
+            FROM (
+                SELECT
+                    c2.relname as indexname, idx.*, attr.attname, am.amname,
+                    CASE
+                        WHEN idx.indexprs IS NOT NULL THEN
+                            pg_get_indexdef(idx.indexrelid)
+                    END AS exprdef,
+                    CASE am.amname
+                        WHEN $1 THEN
+                            CASE (option & 1)
+                                WHEN 1 THEN 'DESC' ELSE 'ASC'
+                            END
+                    END as ordering,
+                    c2.reloptions as attoptions
+                FROM (
+                    SELECT *
+                    FROM
+                        pg_index i,
+                        unnest(i.indkey, i.indoption)
+                            WITH ORDINALITY koi(key, option, arridx)
+                ) idx
+                LEFT JOIN pg_class c ON idx.indrelid = c.oid
+                LEFT JOIN pg_class c2 ON idx.indexrelid = c2.oid
+                LEFT JOIN pg_am am ON c2.relam = am.oid
+                LEFT JOIN
+                    pg_attribute attr ON attr.attrelid = c.oid AND attr.attnum = idx.key
+                WHERE c.relname = $2 AND pg_catalog.pg_table_is_visible(c.oid)
+            ) s2
+            GROUP BY indexname, indisunique, indisprimary, amname, exprdef, attoptions;
+        `
+)
+
 // Knex SchemaCompiler_PG.hasTable.
 const knexHasTable = `select * from information_schema.tables where table_name = $1 and table_schema = current_schema()`
 
@@ -204,6 +268,8 @@ func ormIntrospection(t *testing.T, c *pgx.Conn, database string) {
 		t.Fatalf("django get_table_description:\n%s", strings.Join(got, "\n"))
 	}
 	expectRows(t, c, 0, `SELECT * FROM "posts" LIMIT 1`)
+	expectTable(t, c, "posts_pkey|[post_id]|112|<nil>|<nil>", djangoConstraints, "posts")
+	expectTable(t, c, "posts_pkey|[post_id]|true|true|[ASC]|btree|<nil>|<nil>", djangoIndexes, "btree", "posts")
 
 	// Knex
 	expectRows(t, c, 1, knexHasTable, "posts")
