@@ -283,6 +283,9 @@ func (p *planner) aExpr(a *pg_query.A_Expr, s *scope) (*expr, error) {
 		if a.Lexpr == nil {
 			return p.unary(opName(a.Name), a.Rexpr, s)
 		}
+		if opName(a.Name) == "||" {
+			return p.concat(a, s)
+		}
 		l, r, err := p.pair(a.Lexpr, a.Rexpr, s)
 		if err != nil {
 			return nil, err
@@ -1043,4 +1046,28 @@ func decArith(op string, x, y *inf.Dec) (any, error) {
 	}
 	scale := max(16, x.Scale(), y.Scale())
 	return new(inf.Dec).QuoRound(x, y, scale, inf.RoundHalfUp), nil
+}
+
+// concat compiles ||: an untyped literal beside a non-array is text (text
+// || anynonarray), beside an array it is an element or an array.
+func (p *planner) concat(a *pg_query.A_Expr, s *scope) (*expr, error) {
+	l, err := p.compile(a.Lexpr, s, 0)
+	if err != nil {
+		return nil, err
+	}
+	r, err := p.compile(a.Rexpr, s, 0)
+	if err != nil {
+		return nil, err
+	}
+	if elemOf(l.typ) != 0 || elemOf(r.typ) != 0 {
+		l, r = unify(l, r)
+	} else {
+		if l.lit != nil || l.typ == sqltypes.Unknown {
+			l = castExpr(l, sqltypes.Text, -1)
+		}
+		if r.lit != nil || r.typ == sqltypes.Unknown {
+			r = castExpr(r, sqltypes.Text, -1)
+		}
+	}
+	return binary("||", l, r)
 }
