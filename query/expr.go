@@ -58,11 +58,10 @@ func (s *scope) lookup(qual, name string) (int, int, column, error) {
 	if qual != "" && !s.hasQual(qual) {
 		return 0, 0, column{}, pgerr.New(pgerr.UndefinedTable, "missing FROM-clause entry for table %q", qual)
 	}
-	full := name
 	if qual != "" {
-		full = qual + "." + name
+		return 0, 0, column{}, pgerr.New(pgerr.UndefinedColumn, "column %s.%s does not exist", qual, name)
 	}
-	return 0, 0, column{}, pgerr.New(pgerr.UndefinedColumn, "column %s does not exist", full)
+	return 0, 0, column{}, pgerr.New(pgerr.UndefinedColumn, "column %q does not exist", name)
 }
 
 func (s *scope) hasQual(q string) bool {

@@ -166,9 +166,12 @@ type selectNode struct {
 	targets  []*expr
 	out      []column
 	distinct bool
-	sorts    []sortKey
-	limit    *expr
-	offset   *expr
+	// distinctOn: DISTINCT ON (exprs) keeps the first row, in ORDER BY
+	// order, of each distinct value of the exprs.
+	distinctOn []*expr
+	sorts      []sortKey
+	limit      *expr
+	offset     *expr
 }
 
 func (n *selectNode) columns() []column { return n.out }
@@ -200,6 +203,7 @@ func (n *selectNode) run(e *ectx) ([][]any, error) {
 	type outRow struct {
 		vals []any
 		keys []any
+		on   string
 	}
 	rows := make([]outRow, 0, len(ctxs))
 	seen := map[string]bool{}
@@ -210,7 +214,16 @@ func (n *selectNode) run(e *ectx) ([][]any, error) {
 				return nil, err
 			}
 		}
-		if n.distinct {
+		on := ""
+		if len(n.distinctOn) > 0 {
+			onVals := make([]any, len(n.distinctOn))
+			for i, x := range n.distinctOn {
+				if onVals[i], err = x.eval(c); err != nil {
+					return nil, err
+				}
+			}
+			on = rowKey(onVals)
+		} else if n.distinct {
 			k := rowKey(vals)
 			if seen[k] {
 				continue
@@ -225,14 +238,20 @@ func (n *selectNode) run(e *ectx) ([][]any, error) {
 				return nil, err
 			}
 		}
-		rows = append(rows, outRow{vals, keys})
+		rows = append(rows, outRow{vals, keys, on})
 	}
 	if len(n.sorts) > 0 {
 		sort.SliceStable(rows, func(i, j int) bool { return lessKeys(n.sorts, rows[i].keys, rows[j].keys) })
 	}
-	out := make([][]any, len(rows))
-	for i, r := range rows {
-		out[i] = r.vals
+	out := make([][]any, 0, len(rows))
+	for _, r := range rows {
+		if len(n.distinctOn) > 0 {
+			if seen[r.on] {
+				continue
+			}
+			seen[r.on] = true
+		}
+		out = append(out, r.vals)
 	}
 	return limitRows(e, out, n.limit, n.offset)
 }

@@ -126,6 +126,16 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 		}
 	}
 	n.distinct = len(ss.DistinctClause) > 0
+	for _, d := range ss.DistinctClause {
+		if d == nil || d.Node == nil {
+			continue // plain DISTINCT
+		}
+		x, err := p.compile(d, agg, 0)
+		if err != nil {
+			return nil, err
+		}
+		n.distinctOn = append(n.distinctOn, x)
+	}
 	if n.sorts, err = p.sorts(ss.SortClause, &scope{cols: s.cols, parent: outer, aggs: &n.aggs}, n.out, n.targets, true); err != nil {
 		return nil, err
 	}
