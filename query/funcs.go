@@ -473,10 +473,13 @@ func (p *planner) rangeFunction(rf *pg_query.RangeFunction, outer, left *scope) 
 		if len(args) < 2 || len(args) > 3 {
 			return nil, pgerr.New(pgerr.UndefinedFunction, "function generate_series() does not exist")
 		}
+		typ := uint32(sqltypes.Int4)
 		for i := range args {
+			if args[i].typ == sqltypes.Int8 {
+				typ = sqltypes.Int8
+			}
 			args[i] = castExpr(args[i], sqltypes.Int8, -1)
 		}
-		typ := uint32(sqltypes.Int4)
 		n.cols = []column{{name: "generate_series", typ: typ, typmod: -1}}
 		n.fn = func(_ *ectx, a []any) ([][]any, error) {
 			lo, ok1 := a[0].(int64)

@@ -97,12 +97,19 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 		p.pushKeys(ss, n, outer)
 	}
 	agg := &scope{cols: s.cols, parent: outer, aggs: &n.aggs}
+	// GROUP BY 1 and GROUP BY <output name> (when no input column has
+	// that name) name output columns: resolved after the targets.
+	var byOutput []*pg_query.Node
 	for _, g := range ss.GroupClause {
-		// GROUP BY 1 names an output column; resolved after the targets.
 		if c := g.GetAConst(); c != nil {
+			byOutput = append(byOutput, g)
 			continue
 		}
 		x, err := p.compile(g, s, 0)
+		if pgerr.CodeOf(err) == pgerr.UndefinedColumn && bareName(g) != "" {
+			byOutput = append(byOutput, g)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -111,14 +118,20 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 	if err := p.targets(ss.TargetList, agg, n); err != nil {
 		return nil, err
 	}
-	for _, g := range ss.GroupClause {
-		if c := g.GetAConst(); c != nil {
-			i := int(c.GetIval().GetIval())
-			if i < 1 || i > len(n.targets) {
-				return nil, pgerr.New(pgerr.InvalidColumnReference, "GROUP BY position %d is not in select list", i)
+	for _, g := range byOutput {
+		if name := bareName(g); name != "" {
+			i := indexOf(n.out, name)
+			if i < 0 {
+				return nil, pgerr.New(pgerr.UndefinedColumn, "column %q does not exist", name)
 			}
-			n.groups = append(n.groups, n.targets[i-1])
+			n.groups = append(n.groups, n.targets[i])
+			continue
 		}
+		i := int(g.GetAConst().GetIval().GetIval())
+		if i < 1 || i > len(n.targets) {
+			return nil, pgerr.New(pgerr.InvalidColumnReference, "GROUP BY position %d is not in select list", i)
+		}
+		n.groups = append(n.groups, n.targets[i-1])
 	}
 	if ss.HavingClause != nil {
 		if n.having, err = p.compile(ss.HavingClause, agg, sqltypes.Bool); err != nil {
@@ -559,4 +572,13 @@ func (p *planner) lateralItem(n *pg_query.Node, outer, left *scope) (node, error
 		return renamed(in, "", nil), nil
 	}
 	return renamed(in, rs.Alias.Aliasname, rs.Alias.Colnames), nil
+}
+
+// bareName is the name of an unqualified column reference, or "".
+func bareName(n *pg_query.Node) string {
+	cr := n.GetColumnRef()
+	if cr == nil || len(cr.Fields) != 1 || cr.Fields[0].GetString_() == nil {
+		return ""
+	}
+	return cr.Fields[0].GetString_().Sval
 }
