@@ -114,6 +114,9 @@ var engineErrors = []struct {
 	{`SELECT oid FROM pg_class WHERE oid = true`, pgerr.UndefinedFunction},
 	{`SELECT 'x'::nosuchtype`, pgerr.UndefinedObject},
 	{`SELECT 1 ORDER BY 2`, pgerr.InvalidColumnReference},
+	{`SELECT 9223372036854775807 + 1`, pgerr.NumericValueOutOfRange},
+	{`SELECT 2147483647 + 1`, pgerr.NumericValueOutOfRange},
+	{`SELECT (-9223372036854775807 - 1) / -1`, pgerr.NumericValueOutOfRange},
 }
 
 func testEnv() *rewrite.Env {
@@ -240,4 +243,31 @@ func pgCode(err error) string {
 		return pe.Code
 	}
 	return ""
+}
+
+// TestEngineOddInputs: odd queries get an error with a SQLSTATE a client
+// can act on, or rows; never an internal error (a contained panic).
+func TestEngineOddInputs(t *testing.T) {
+	for _, q := range []string{
+		`SELECT (SELECT 1, 2)`, `SELECT 1 = ANY(SELECT 1, 2)`, `SELECT 1 IN (SELECT 1, 2)`,
+		`SELECT * FROM generate_series(1)`, `SELECT * FROM generate_series('a', 'b')`, `SELECT * FROM unnest(1)`,
+		`SELECT (NULL::int[])[1]`, `SELECT ('{1,2}'::int[])[5]`, `SELECT '{1,"a b",NULL}'::text[]`, `SELECT '{1,'::int[]`,
+		`SELECT 'x' ~ '('`, `SELECT 1 LIMIT -1`, `SELECT 1 OFFSET 'a'`, `SELECT sum('a')`, `SELECT max(ARRAY[1])`,
+		`SELECT count(*) FROM pg_class GROUP BY 1`, `SELECT 1 & 'x'`, `SELECT 'a' & 1`, `SELECT now() & 1`,
+		`SELECT CASE WHEN 1 THEN 2 END`, `SELECT NULL || NULL`, `SELECT ARRAY[]::int[]`, `SELECT ARRAY[NULL]`,
+		`SELECT * FROM (VALUES (1), (2, 3)) v`, `SELECT 1 UNION SELECT 1, 2`, `SELECT 1 ORDER BY foo`,
+		`SELECT relname FROM pg_class ORDER BY relname COLLATE "C" LIMIT 1`, `SELECT format_type(NULL, NULL)`,
+		`SELECT 'abc'::regclass`, `SELECT 'a.b.c'::regclass`, `SELECT '"'::regclass`, `SELECT 99999999::regclass::text`,
+		`SELECT pg_get_expr(NULL, 0)`, `SELECT to_regclass('')`, `SELECT quote_ident('')`, `SELECT array_to_string(NULL, ',')`,
+		`SELECT 9223372036854775807 + 1`, `SELECT -9223372036854775808 / -1`, `SELECT 1.5 % 0`, `SELECT 2 ^ 3`,
+		`SELECT x FROM (SELECT 1 AS x, 2 AS x) s`, `WITH w AS (SELECT 1) SELECT * FROM w, w`, `SELECT t.* FROM pg_am`,
+		`SELECT string_agg(1, 2)`, `SELECT array_agg(DISTINCT amname ORDER BY amname) FROM pg_am`,
+		`SELECT count(*) FILTER (WHERE amtype = 'i') FROM pg_am`, `SELECT DISTINCT ON (1) amname FROM pg_am`,
+		`SELECT EXISTS (SELECT)`, `SELECT current_setting('nope')`, `SELECT current_setting('nope', true)`,
+	} {
+		_, err := run(t, q)
+		if err != nil && pgerr.CodeOf(err) == pgerr.InternalError {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
 }

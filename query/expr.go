@@ -1,6 +1,7 @@
 package query
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -476,10 +477,15 @@ func binary(op string, l, r *expr) (*expr, error) {
 		}
 		l, r = castExpr(l, sqltypes.Int8, -1), castExpr(r, sqltypes.Int8, -1)
 		return &expr{typ: sqltypes.Int8, typmod: -1, eval: strict2(l, r, func(x, y any) (any, error) {
-			if op == "&" {
-				return x.(int64) & y.(int64), nil
+			a, ok1 := x.(int64)
+			b, ok2 := y.(int64)
+			if !ok1 || !ok2 {
+				return nil, pgerr.New(pgerr.InvalidTextRepresentation, "invalid input syntax for type bigint")
 			}
-			return x.(int64) | y.(int64), nil
+			if op == "&" {
+				return a & b, nil
+			}
+			return a | b, nil
 		})}, nil
 	}
 	return nil, pgerr.New(pgerr.UndefinedFunction, "operator does not exist: %s %s %s", formatType(l.typ, -1), op, formatType(r.typ, -1)).
@@ -523,21 +529,7 @@ func arith(op string, l, r *expr) (*expr, error) {
 		xi, xok := x.(int64)
 		yi, yok := y.(int64)
 		if xok && yok && typ != sqltypes.Float8 && typ != sqltypes.Numeric {
-			switch op {
-			case "+":
-				return xi + yi, nil
-			case "-":
-				return xi - yi, nil
-			case "*":
-				return xi * yi, nil
-			}
-			if yi == 0 {
-				return nil, pgerr.New(pgerr.DivisionByZero, "division by zero")
-			}
-			if op == "/" {
-				return xi / yi, nil
-			}
-			return xi % yi, nil
+			return intArith(op, typ, xi, yi)
 		}
 		if typ == sqltypes.Numeric {
 			return decArith(op, toDec(x), toDec(y))
@@ -1069,4 +1061,47 @@ func (p *planner) concat(a *pg_query.A_Expr, s *scope) (*expr, error) {
 		}
 	}
 	return binary("||", l, r)
+}
+
+// intArith is integer arithmetic with Postgres' overflow errors.
+func intArith(op string, typ uint32, x, y int64) (any, error) {
+	var v int64
+	overflow := false
+	switch op {
+	case "+":
+		v = x + y
+		overflow = (y > 0 && v < x) || (y < 0 && v > x)
+	case "-":
+		v = x - y
+		overflow = (y < 0 && v < x) || (y > 0 && v > x)
+	case "*":
+		v = x * y
+		overflow = x != 0 && (v/x != y || (x == -1 && y == math.MinInt64) || (y == -1 && x == math.MinInt64))
+	case "/", "%":
+		if y == 0 {
+			return nil, pgerr.New(pgerr.DivisionByZero, "division by zero")
+		}
+		if y == -1 {
+			if op == "%" {
+				return int64(0), nil
+			}
+			overflow = x == math.MinInt64
+			v = -x
+		} else if op == "/" {
+			v = x / y
+		} else {
+			v = x % y
+		}
+	}
+	if typ == sqltypes.Int4 && (v < math.MinInt32 || v > math.MaxInt32) {
+		overflow = true
+	}
+	if overflow {
+		name := "bigint"
+		if typ == sqltypes.Int4 {
+			name = "integer"
+		}
+		return nil, pgerr.New(pgerr.NumericValueOutOfRange, "%s out of range", name)
+	}
+	return v, nil
 }

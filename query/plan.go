@@ -528,6 +528,9 @@ func (p *planner) subLink(sl *pg_query.SubLink, s *scope) (*expr, error) {
 			return out, err
 		}}, nil
 	case pg_query.SubLinkType_ANY_SUBLINK, pg_query.SubLinkType_ALL_SUBLINK:
+		if len(cols) != 1 {
+			return nil, pgerr.New(pgerr.SyntaxError, "subquery has too many columns")
+		}
 		l, err := p.compile(sl.Testexpr, s, 0)
 		if err != nil {
 			return nil, err
