@@ -215,7 +215,7 @@ func (p *planner) columnRef(cr *pg_query.ColumnRef, s *scope) (*expr, error) {
 // param compiles $n. Its type is the client's declaration, else what the
 // context wants if the wire codecs know it, else text (cast at run time).
 func (p *planner) param(n int, want uint32) (*expr, error) {
-	if _, ok := sqltypes.Info(want); !ok {
+	if !paramType(want) {
 		want = 0
 	}
 	if p.params == nil {
@@ -1104,4 +1104,14 @@ func intArith(op string, typ uint32, x, y int64) (any, error) {
 		return nil, pgerr.New(pgerr.NumericValueOutOfRange, "%s out of range", name)
 	}
 	return v, nil
+}
+
+// paramType reports the types a parameter may take from its context: those
+// the wire codecs decode (arrays of them too, for = ANY($1)).
+func paramType(t uint32) bool {
+	if e, ok := sqltypes.ArrayElem(t); ok && t != sqltypes.Int2Vector && t != sqltypes.OIDVector {
+		t = e
+	}
+	_, ok := sqltypes.Info(t)
+	return ok
 }

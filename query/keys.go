@@ -29,14 +29,20 @@ func (n *keyNode) run(e *ectx) ([][]any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if v == nil {
-				continue
+			vals := []any{v}
+			if items, ok := v.([]any); ok && elemOf(x.typ) != 0 {
+				vals = items // = ANY(array)
 			}
-			if v, err = castValue(e.x, v, x.typ, typ); err != nil {
-				return nil, err
-			}
-			for _, prefix := range combos {
-				next = append(next, append(append([]any(nil), prefix...), v))
+			for _, v := range vals {
+				if v == nil {
+					continue
+				}
+				if v, err = castValue(e.x, v, elemOrSelf(x.typ), typ); err != nil {
+					return nil, err
+				}
+				for _, prefix := range combos {
+					next = append(next, append(append([]any(nil), prefix...), v))
+				}
 			}
 		}
 		combos = next
@@ -75,6 +81,8 @@ func (p *planner) pushKeys(ss *pg_query.SelectStmt, n *selectNode, outer *scope)
 			} else if isValue(a.Lexpr) {
 				colNode, values = a.Rexpr, []*pg_query.Node{a.Lexpr}
 			}
+		case a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY && opName(a.Name) == "=" && isValue(a.Rexpr):
+			colNode, values = a.Lexpr, []*pg_query.Node{a.Rexpr}
 		case a.Kind == pg_query.A_Expr_Kind_AEXPR_IN && opName(a.Name) == "=":
 			colNode, values = a.Lexpr, a.Rexpr.GetList().GetItems()
 			for _, v := range values {
@@ -97,11 +105,18 @@ func (p *planner) pushKeys(ss *pg_query.SelectStmt, n *selectNode, outer *scope)
 		if keys[pos] != nil {
 			continue // already pinned by an earlier conjunct
 		}
+		want := col.Type
+		if a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY {
+			want = arrayOf(col.Type)
+		}
 		var xs []*expr
 		for _, v := range values {
-			x, err := p.compile(v, &scope{parent: outer}, col.Type)
+			x, err := p.compile(v, &scope{parent: outer}, want)
 			if err != nil {
 				return
+			}
+			if x.lit != nil {
+				x = castExpr(x, want, -1)
 			}
 			xs = append(xs, x)
 		}
@@ -170,4 +185,12 @@ func ownColumn(n *pg_query.Node, alias string) string {
 		}
 	}
 	return ""
+}
+
+// elemOrSelf is an array type's element type, or the type itself.
+func elemOrSelf(t uint32) uint32 {
+	if e := elemOf(t); e != 0 {
+		return e
+	}
+	return t
 }

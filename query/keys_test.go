@@ -71,6 +71,9 @@ func TestKeyLookupInsteadOfScan(t *testing.T) {
 		{`SELECT title FROM posts WHERE post_id = 1 ORDER BY post_id LIMIT 1`, "one", nil, false},
 		{`SELECT p.title FROM posts p WHERE p.post_id = $1 AND title <> 'x' LIMIT 1`, "two", []any{int64(2)}, false},
 		{`SELECT title FROM posts WHERE post_id IN (2, 1, 3) ORDER BY title`, "one\ntwo", nil, false},
+		{`SELECT title FROM posts WHERE post_id = ANY($1) ORDER BY title`, "one\ntwo", []any{[]any{int64(1), int64(2), nil}}, false},
+		{`SELECT title FROM posts WHERE post_id = ANY('{2}')`, "two", nil, false},
+		{`SELECT title FROM posts WHERE post_id = '1'`, "one", nil, false},
 		{`SELECT title FROM posts WHERE post_id = 1 OR post_id = 2 ORDER BY title DESC`, "two\none", nil, true},
 		{`SELECT count(*) FROM posts`, "2", nil, true},
 	} {

@@ -121,6 +121,19 @@ func TestScans(t *testing.T) {
 	if err := c.QueryRow(ctx, `SELECT title FROM "posts" WHERE "posts"."post_id" = $1 ORDER BY "posts"."post_id" LIMIT 1`, int64(4)).Scan(&title); err != nil || title != "post d" {
 		t.Fatalf("First = %q, %v", title, err)
 	}
+	// = ANY($1) with an array parameter: a key read of each element.
+	rows, err = c.Query(ctx, `SELECT post_id, likes FROM posts WHERE post_id = ANY($1) ORDER BY post_id`, []int64{2, 3, 5, 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]int64, error) {
+		var a [2]int64
+		err := r.Scan(&a[0], &a[1])
+		return a, err
+	})
+	if err != nil || fmt.Sprint(got) != "[[2 16] [5 10]]" {
+		t.Fatalf("= ANY($1) = %v, %v", got, err)
+	}
 	if err := c.QueryRow(ctx, `SELECT count(*) FROM posts WHERE post_id = 3`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("count of a deleted row = %d, %v", n, err)
 	}

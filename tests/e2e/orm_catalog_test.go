@@ -359,6 +359,14 @@ func TestCatalogDescribe(t *testing.T) {
 	if err := c.QueryRow(ctx, `SELECT conkey FROM pg_constraint WHERE conrelid = $1 AND contype = 'p'`, oid).Scan(&keys); err != nil || fmt.Sprint(keys) != "[1]" {
 		t.Fatalf("conkey = %v, %v", keys, err)
 	}
+	var names []string
+	rows, err := c.Query(ctx, `SELECT relname FROM pg_class WHERE relname = ANY($1) ORDER BY 1`, []string{"posts", "pg_type", "nope"})
+	if err == nil {
+		names, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil || fmt.Sprint(names) != "[pg_type posts]" {
+		t.Fatalf("relname = ANY($1) = %v, %v", names, err)
+	}
 	// Unknown names get Postgres' errors.
 	expectCode(t, c, "42P01", `SELECT * FROM pg_catalog.pg_nothing`)
 	expectCode(t, c, "42703", `SELECT relnope FROM pg_class`)
