@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -18,6 +19,9 @@ const catalogPostsDDL = `CREATE TABLE posts (post_id bigint PRIMARY KEY, title t
 // psql runs the psql 15 client against tally and returns its output.
 func psql(t *testing.T, tl *harness.Tally, args ...string) string {
 	t.Helper()
+	if _, err := os.Stat("/usr/bin/psql"); err != nil {
+		t.Skip("no psql client at /usr/bin/psql (apt-get install postgresql-client-15)")
+	}
 	host, port, _ := strings.Cut(tl.Addr, ":")
 	cmd := exec.Command("/usr/bin/psql", append([]string{"-X", "-h", host, "-p", port, "-U", "tally", "-d", tl.Database}, args...)...)
 	cmd.Env = append(cmd.Environ(), "PGSSLMODE=disable", "PGCONNECT_TIMEOUT=10", "PAGER=")
