@@ -66,7 +66,7 @@ func DecodeBinary(oid OID, b []byte) (any, error) {
 	case Date, Timestamp, Timestamptz:
 		return decodeTimeBinary(oid, b)
 	}
-	return nil, errUnsupportedType(oid)
+	return decodeCatalogBinary(oid, b)
 }
 
 // decodeTimeBinary reads date (int32 days) and timestamp[tz] (int64

@@ -53,6 +53,8 @@ var arrayElems = map[OID]OID{
 	BoolArray: Bool, CharArray: Char, NameArray: Name, Int2Array: Int2, Int4Array: Int4,
 	TextArray: Text, VarcharArray: Varchar, Int8Array: Int8, Float8Array: Float8, OIDArray: OIDType,
 	Int2Vector: Int2, OIDVector: OIDType,
+	1001: Bytea, 1014: Bpchar, 1021: Float4, 1115: Timestamp, 1182: Date, 1185: Timestamptz,
+	1231: Numeric, 2951: UUID, 2210: RegClass, 2211: RegType, 1008: RegProc,
 }
 
 // appendCatalogText is the text output of the catalog types.
