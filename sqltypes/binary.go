@@ -105,7 +105,7 @@ func decodeTimeBinary(oid OID, b []byte) (any, error) {
 // v must not be nil.
 func AppendBinary(buf []byte, oid OID, v any) ([]byte, error) {
 	if elem, ok := elems[oid]; ok {
-		return appendArrayBinary(buf, elem, v)
+		return appendArrayBinary(buf, oid, elem, v)
 	}
 	switch oid {
 	case Int2, Int4, Int8, OIDType:
