@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+
+	"github.com/tally-db/tally/app"
+)
+
+// serveProfiled is tally's serve, wired the way cmd/tally wires it, under
+// a CPU profile written when it stops (SIGTERM). tally itself has no pprof
+// endpoint; this is the benchmark's fallback to see what limits it.
+func serveProfiled(args []string) error {
+	cfg := app.Defaults()
+	fs := flag.NewFlagSet("serve-profiled", flag.ContinueOnError)
+	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "client address")
+	fs.StringVar(&cfg.Cassandra, "cassandra", cfg.Cassandra, "Cassandra contact points")
+	fs.IntVar(&cfg.Shards, "shards", cfg.Shards, "delta partitions per row")
+	fs.StringVar(&cfg.ReadConsistency, "read-consistency", cfg.ReadConsistency, "read consistency")
+	fs.StringVar(&cfg.WriteConsistency, "write-consistency", cfg.WriteConsistency, "write consistency")
+	level := fs.String("log-level", "warn", "log level")
+	out := fs.String("cpuprofile", "tally-cpu.pprof", "CPU profile written at exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+	f, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	store, err := app.OpenStore(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	defer pprof.StopCPUProfile()
+	engine := app.NewEngine(cfg, store, log)
+	defer engine.Close()
+	err = app.Serve(ctx, engine, ln, log)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// topOfProfile is `go tool pprof -top` of the profile, or a note saying why
+// it is missing.
+func topOfProfile(path string) string {
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=35", path).CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("go tool pprof -top %s: %v\n%s", path, err, out)
+	}
+	cum, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=35", path).CombinedOutput()
+	if err != nil {
+		return string(out)
+	}
+	return string(out) + "\n--- by cumulative time ---\n" + string(cum)
+}
