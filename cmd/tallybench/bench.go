@@ -346,9 +346,17 @@ func reads(ctx context.Context, cfg config, s *gocql.Session, cl gocql.Consisten
 	tr.System, tr.Clients, tr.Keys = "tally", 1, fmt.Sprintf("%d-increment row", cfg.History)
 	pr := run(ctx, []opFunc{cqlRead(s, cfg.NativeKS, cl)}, hotKey(key), warm, cfg.ReadFor)
 	pr.System, pr.Clients, pr.Keys = "plain CQL", 1, "single row"
-	res.Reads = []cell{tr, pr}
+	// For scale: tally reading a row of the same table no increment ever
+	// touched (row rows+1, seeded by INSERT only) shows tally's fixed cost.
+	if _, err := admin.Exec(ctx, `INSERT INTO posts (post_id) VALUES ($1)`, cfg.Rows+1); err != nil {
+		return fmt.Errorf("tally: insert the fresh row: %w", err)
+	}
+	fr := run(ctx, []opFunc{tallyRead(admin)}, hotKey(cfg.Rows+1), warm, cfg.ReadFor)
+	fr.System, fr.Clients, fr.Keys = "tally", 1, "row without increments"
+	res.Reads = []cell{tr, pr, fr}
 	logCell(tr)
 	logCell(pr)
+	logCell(fr)
 	return ctx.Err()
 }
 

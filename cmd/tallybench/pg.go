@@ -33,6 +33,11 @@ func startPostgres(ctx context.Context, bin, dir string, port int) (*postgres, e
 	if os.Geteuid() == 0 {
 		p.asUser = "postgres"
 	}
+	data := filepath.Join(dir, "data")
+	if _, err := os.Stat(filepath.Join(data, "postmaster.pid")); err == nil {
+		// A server left running by an interrupted run: stop it first.
+		_ = p.run(ctx, "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
@@ -50,7 +55,6 @@ func startPostgres(ctx context.Context, bin, dir string, port int) (*postgres, e
 			return nil, err
 		}
 	}
-	data := filepath.Join(dir, "data")
 	if err := p.run(ctx, "initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"); err != nil {
 		return nil, err
 	}
