@@ -47,6 +47,7 @@ type config struct {
 	Keyspace   string // tally's database
 	NativeKS   string // native counters, floor and the plain read table
 	Consistent string // consistency of every Cassandra request, tally's included
+	Nodetool   string // command prefix running nodetool against the node; empty: skip
 }
 
 func main() {
@@ -101,6 +102,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.Keyspace, "keyspace", "tallybench", "tally's database (keyspace); dropped and recreated")
 	fs.StringVar(&cfg.NativeKS, "native-keyspace", "tallybench_native", "keyspace of the native counter, floor and plain read tables; dropped and recreated")
 	fs.StringVar(&cfg.Consistent, "consistency", "QUORUM", "consistency of every write and read, tally's and the native ones")
+	fs.StringVar(&cfg.Nodetool, "nodetool", "", "command running nodetool against the node (e.g. 'bash scripts/cassandra/ctl.sh nodetool 1'): "+
+		"the history row is read again after flushing and compacting tally's keyspace; empty: skip")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

@@ -65,6 +65,10 @@ func (r *results) targets() []target {
 	} else {
 		ts = append(ts, atMost("read p50: tally / plain CQL read", 0, false, 2, "×"))
 	}
+	if len(r.Reads) >= 4 && r.Reads[3].Ops > 0 && r.Reads[1].Ops > 0 {
+		ts = append(ts, atMost("the same, after flush and compaction",
+			float64(r.Reads[3].P50)/float64(r.Reads[1].P50), true, 2, "×"))
+	}
 	ts = append(ts, atMost(fmt.Sprintf("tally RSS with %d idle connections (MB)", r.Cfg.Idle), mb(r.RSSIdle), r.RSSIdle > 0, 150, " MB"))
 	return ts
 }
@@ -107,7 +111,9 @@ func (r *results) markdown() string {
 			what := "plain single-row CQL read (gocql)"
 			switch {
 			case c.System == "tally" && strings.HasSuffix(c.Keys, "-increment row"):
-				what = fmt.Sprintf("tally `SELECT likes … WHERE post_id = $1`, row with %d increments after rollups", r.History)
+				what = fmt.Sprintf("tally `SELECT likes … WHERE post_id = $1`, row with %d increments after rollups, right after they were written", r.History)
+			case c.System == "tally" && strings.HasSuffix(c.Keys, ", compacted"):
+				what = "the same tally read after `nodetool flush` and `compact` of tally's keyspace"
 			case c.System == "tally":
 				what = "tally, the same SELECT of a row without increments (for scale)"
 			}
