@@ -32,6 +32,9 @@ type results struct {
 	ScaleN   int                // clients of the scale-out figure
 	Profile  string             // top of the CPU profile
 	Notes    []string
+	// LoadStart is /proc/loadavg when the run began: other work on the
+	// machine skews every figure.
+	LoadStart string
 }
 
 func cellID(system string, clients int, keys string) string {
@@ -43,7 +46,7 @@ func bench(ctx context.Context, cfg config) error {
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return err
 	}
-	res := &results{Started: time.Now().UTC(), Cfg: cfg, TallyCPU: map[string]float64{}}
+	res := &results{Started: time.Now().UTC(), Cfg: cfg, TallyCPU: map[string]float64{}, LoadStart: loadavg()}
 	cl, err := gocql.ParseConsistencyWrapper(cfg.Consistent)
 	if err != nil {
 		return err

@@ -82,11 +82,11 @@ func (r *results) markdown() string {
 		mode = "QUICK"
 	}
 	fmt.Fprintf(&b, "# tally benchmark (%s mode), %s\n\n", mode, r.Started.Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(&b, "%d CPUs, load average at start %s; Cassandra %s; consistency %s for every request (tally's and gocql's); "+
+	fmt.Fprintf(&b, "%d CPUs, load average at start %s, at the end %s; Cassandra %s; consistency %s for every request (tally's and gocql's); "+
 		"tally --shards %d; %s warm-up + %s measured per cell; uniform keys over %d rows, hot = one row.\n\n",
-		runtime.NumCPU(), loadavg(), cfg.Cassandra, cfg.Consistent, cfg.Shards, cfg.Warmup, cfg.Duration, cfg.Rows)
+		runtime.NumCPU(), r.LoadStart, loadavg(), cfg.Cassandra, cfg.Consistent, cfg.Shards, cfg.Warmup, cfg.Duration, cfg.Rows)
 	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "- %s\n", n)
+		fmt.Fprintf(&b, "- %s\n", strings.Join(strings.Fields(n), " "))
 	}
 	if len(r.Notes) > 0 {
 		b.WriteString("\n")
