@@ -193,7 +193,8 @@ func launchTally(ctx context.Context, cfg config, logName string) (*tallyProc, e
 			return nil, err
 		}
 		argv = []string{self, "serve-profiled"}
-		extra = append(extra, "--cpuprofile", filepath.Join(cfg.Out, "tally-cpu.pprof"))
+		extra = append(extra, "--cpuprofile", filepath.Join(cfg.Out, "tally-cpu.pprof"),
+			"--mutexprofile", filepath.Join(cfg.Out, "tally-mutex.pprof"))
 	}
 	extra = append(extra, "--cassandra", cfg.Cassandra, "--shards", fmt.Sprint(cfg.Shards),
 		"--read-consistency", cfg.Consistent, "--write-consistency", cfg.Consistent, "--log-level", "warn")

@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 
 	"github.com/tally-db/tally/app"
@@ -29,6 +31,7 @@ func serveProfiled(args []string) error {
 	fs.StringVar(&cfg.WriteConsistency, "write-consistency", cfg.WriteConsistency, "write consistency")
 	level := fs.String("log-level", "warn", "log level")
 	out := fs.String("cpuprofile", "tally-cpu.pprof", "CPU profile written at exit")
+	mutexOut := fs.String("mutexprofile", "", "mutex contention profile written at exit (empty: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,6 +59,12 @@ func serveProfiled(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *mutexOut != "" {
+		// Where 64 clients wait on each other inside tally, not only
+		// where it burns CPU.
+		runtime.SetMutexProfileFraction(1)
+		defer writeProfile("mutex", *mutexOut)
+	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return err
 	}
@@ -69,6 +78,16 @@ func serveProfiled(args []string) error {
 	return err
 }
 
+// writeProfile writes the named runtime profile to path, best effort.
+func writeProfile(name, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_ = pprof.Lookup(name).WriteTo(f, 0)
+}
+
 // topOfProfile is `go tool pprof -top` of the profile, or a note saying why
 // it is missing.
 func topOfProfile(path string) string {
@@ -76,9 +95,13 @@ func topOfProfile(path string) string {
 	if err != nil {
 		return fmt.Sprintf("go tool pprof -top %s: %v\n%s", path, err, out)
 	}
-	cum, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=35", path).CombinedOutput()
-	if err != nil {
-		return string(out)
+	text := string(out)
+	if cum, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=35", path).CombinedOutput(); err == nil {
+		text += "\n--- by cumulative time ---\n" + string(cum)
 	}
-	return string(out) + "\n--- by cumulative time ---\n" + string(cum)
+	mutex := strings.TrimSuffix(path, "tally-cpu.pprof") + "tally-mutex.pprof"
+	if m, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=20", mutex).CombinedOutput(); err == nil {
+		text += "\n--- mutex contention (delay), by cumulative ---\n" + string(m)
+	}
+	return text
 }
