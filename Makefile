@@ -43,9 +43,14 @@ profile: cassandra build
 
 ## test-unit: the tests that need no Cassandra
 test-unit:
-	$(GO) test -count=1 ./pgerr/... ./sqltypes/... ./catalog/... ./rewrite/... ./planner/... ./proxy/...
+	$(GO) test -count=1 ./pgerr/... ./sqltypes/... ./catalog/... ./rewrite/... ./planner/... ./proxy/... ./users/... ./cmd/...
 
-.PHONY: build run test test-unit bench bench-hotkey profile cassandra cassandra-stop cluster cluster-stop
+## test-compat: real clients and ORMs (psql, pgx, lib/pq, GORM, node-postgres, Knex, pgjdbc,
+## ...) at pinned versions against tally; CLIENTS=psql,pgx runs a subset. Matrix: .compat/matrix.md
+test-compat: cassandra
+	bash tests/compat/run.sh
+
+.PHONY: build run test test-unit test-compat bench bench-hotkey profile cassandra cassandra-stop cluster cluster-stop
 
 ## cassandra: one Cassandra 5.0 node on 127.0.0.1:9042 (no-op when already up).
 ## With CASSANDRA_EXTERNAL=1, use the Cassandra already running there instead.

@@ -33,9 +33,12 @@ func (a sessionAdapter) Prepare(ctx context.Context, sql string, oids []uint32) 
 	return out, nil
 }
 
-func (a sessionAdapter) TxStatus() byte                     { return a.s.TxStatus() }
-func (a sessionAdapter) ParameterStatus() map[string]string { return a.s.ParameterStatus() }
-func (a sessionAdapter) Close()                             { a.s.Close() }
+func (a sessionAdapter) BeginImplicit()                        { a.s.BeginImplicit() }
+func (a sessionAdapter) EndImplicit(ctx context.Context) error { return a.s.EndImplicit(ctx) }
+func (a sessionAdapter) Fail()                                 { a.s.Fail() }
+func (a sessionAdapter) TxStatus() byte                        { return a.s.TxStatus() }
+func (a sessionAdapter) ParameterStatus() map[string]string    { return a.s.ParameterStatus() }
+func (a sessionAdapter) Close()                                { a.s.Close() }
 
 type stmtAdapter struct{ st *planner.Statement }
 

@@ -5,10 +5,12 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/tally-db/tally/planner"
 	"github.com/tally-db/tally/proxy"
 	"github.com/tally-db/tally/rewrite"
+	"github.com/tally-db/tally/users"
 )
 
 // compile-time check that the Cassandra store is what rewrite needs.
@@ -36,6 +39,17 @@ type Config struct {
 	Settle            time.Duration
 	RollupThreshold   int           // settled deltas in a shard that trigger a rollup; 0: off
 	IdempotencyWindow time.Duration // how long idempotency keys are remembered
+
+	// Auth is the client authentication method: trust, password, md5 or
+	// scram-sha-256; "" means scram-sha-256 with a UsersFile, else trust.
+	Auth string
+	// UsersFile is the users file (`tally users add`) the password
+	// methods check; "" for none.
+	UsersFile string
+	// TLSCert and TLSKey are PEM files; with them SSLRequest gets TLS.
+	TLSCert, TLSKey string
+	// TLSRequired refuses clients that don't use TLS.
+	TLSRequired bool
 }
 
 // Defaults returns the default configuration.
@@ -63,8 +77,53 @@ func (c Config) Validate() error {
 		return fmt.Errorf("settle: %v must be at least twice the cassandra timeout (%v): a write still in flight must not be folded", c.Settle, c.CassandraTimeout)
 	case c.RollupThreshold < 0:
 		return fmt.Errorf("rollup-threshold: %d is negative", c.RollupThreshold)
+	case !slices.Contains(proxy.AuthMethods, proxy.AuthMethod(c.AuthMethod())):
+		return fmt.Errorf("auth: unknown method %q (want trust, password, md5 or scram-sha-256)", c.Auth)
+	case c.AuthMethod() != string(proxy.AuthTrust) && c.UsersFile == "":
+		return fmt.Errorf("auth: %s needs --users-file", c.Auth)
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("tls: give both --tls-cert and --tls-key")
+	case c.TLSRequired && c.TLSCert == "":
+		return errors.New("tls-required: needs --tls-cert and --tls-key")
 	}
 	return nil
+}
+
+// AuthMethod is the authentication method in force: Auth, or its default.
+func (c Config) AuthMethod() string {
+	switch {
+	case c.Auth != "":
+		return c.Auth
+	case c.UsersFile != "":
+		return string(proxy.AuthSCRAM)
+	default:
+		return string(proxy.AuthTrust)
+	}
+}
+
+// ProxyConfig builds the proxy's configuration: it loads the users file
+// and the TLS certificate.
+func ProxyConfig(cfg Config, log *slog.Logger) (proxy.Config, error) {
+	pc := proxy.Config{
+		ServerVersion: proxy.DefaultServerVersion,
+		Auth:          proxy.AuthMethod(cfg.AuthMethod()),
+		TLSRequired:   cfg.TLSRequired,
+	}
+	if cfg.UsersFile != "" {
+		src, err := users.Open(cfg.UsersFile, log)
+		if err != nil {
+			return pc, err
+		}
+		pc.Users = src
+	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return pc, fmt.Errorf("tls: %w", err)
+		}
+		pc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	return pc, nil
 }
 
 // OpenStore connects to Cassandra as cfg says.
@@ -89,9 +148,16 @@ func NewEngine(cfg Config, store rewrite.Store, log *slog.Logger) *planner.Engin
 	}, store, log)
 }
 
-// Serve runs tally over engine on ln until ctx ends.
+// Serve runs tally over engine on ln until ctx ends, with trust
+// authentication and no TLS.
 func Serve(ctx context.Context, engine *planner.Engine, ln net.Listener, log *slog.Logger) error {
-	srv := proxy.NewServer(proxy.Config{ServerVersion: proxy.DefaultServerVersion}, Adapt(engine), log)
+	return ServeProxy(ctx, proxy.Config{ServerVersion: proxy.DefaultServerVersion}, engine, ln, log)
+}
+
+// ServeProxy runs tally over engine on ln until ctx ends, with the proxy
+// configuration pc (see ProxyConfig).
+func ServeProxy(ctx context.Context, pc proxy.Config, engine *planner.Engine, ln net.Listener, log *slog.Logger) error {
+	srv := proxy.NewServer(pc, Adapt(engine), log)
 	err := srv.Serve(ctx, ln)
 	if errors.Is(err, context.Canceled) || errors.Is(err, net.ErrClosed) {
 		return nil

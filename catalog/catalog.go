@@ -19,6 +19,9 @@ type Table struct {
 	Columns    []*Column `json:"columns"`     // in attnum order
 	PrimaryKey []int     `json:"primary_key"` // indexes into Columns, in key order
 	Shards     int       `json:"shards"`      // delta partitions per row (hot keys)
+	// Version counts the ALTER TABLEs applied: a plan made against another
+	// version is stale.
+	Version int `json:"version,omitempty"`
 	// TruncatedAt is the write timestamp (µs) of the latest TRUNCATE: rows
 	// born at or before it are invisible. Kept in the catalog row, not here
 	// in the JSON definition.
@@ -27,7 +30,13 @@ type Table struct {
 	// valueCols and counters are derived once when a definition is loaded
 	// (every read and write asks for them); nil means "derive on demand".
 	valueCols, counters []*Column
+	// stored is the JSON text this definition was loaded from.
+	stored string
 }
+
+// Stored is the catalog text the definition was loaded from ("" for one
+// built by the planner): ALTER TABLE swaps it only if it is unchanged.
+func (t *Table) Stored() string { return t.stored }
 
 // Column is one SQL column.
 type Column struct {
@@ -41,6 +50,10 @@ type Column struct {
 	// IDENTITY, "d" for BY DEFAULT, "" otherwise. Identity and serial
 	// columns have a nextval Default.
 	Identity string `json:"identity,omitempty"`
+	// AddedAt is the write timestamp (µs) of the ALTER TABLE ADD COLUMN that
+	// added the column (0 for columns of CREATE TABLE). Rows born before it
+	// read the column's constant DEFAULT, as Postgres fills existing rows.
+	AddedAt int64 `json:"added_at,omitempty"`
 }
 
 // Default is a column's DEFAULT: a constant (its text form) or one of the
@@ -138,6 +151,21 @@ func (t *Table) Marshal() (string, error) {
 	return string(b), nil
 }
 
+// Clone returns a deep copy of t, its derived column lists computed anew
+// (ALTER TABLE plans change a copy, never the cached definition).
+func (t *Table) Clone() (*Table, error) {
+	def, err := t.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	c, err := Unmarshal(def)
+	if err != nil {
+		return nil, err
+	}
+	c.TruncatedAt, c.stored = t.TruncatedAt, ""
+	return c, nil
+}
+
 // Unmarshal parses a stored JSON definition.
 func Unmarshal(def string) (*Table, error) {
 	var t Table
@@ -147,6 +175,7 @@ func Unmarshal(def string) (*Table, error) {
 	if t.Shards < 1 {
 		t.Shards = 1
 	}
+	t.stored = def
 	t.valueCols, t.counters = t.ValueColumns(), t.Counters()
 	if t.valueCols == nil {
 		t.valueCols = []*Column{}

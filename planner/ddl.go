@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"strings"
+
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/tally-db/tally/catalog"
@@ -167,6 +169,93 @@ func constraintName(t pg_query.ConstrType) string {
 		pg_query.ConstrType_CONSTR_FOREIGN: "FOREIGN KEY", pg_query.ConstrType_CONSTR_EXCLUSION: "EXCLUDE",
 		pg_query.ConstrType_CONSTR_IDENTITY: "GENERATED AS IDENTITY", pg_query.ConstrType_CONSTR_GENERATED: "GENERATED",
 	}[t]
+}
+
+// alterTable plans ALTER TABLE [IF EXISTS] t with ADD COLUMN [IF NOT
+// EXISTS], ALTER COLUMN SET/DROP DEFAULT, SET/DROP NOT NULL, and ALTER
+// COLUMN TYPE to the type it already has (ORM migrators send it when they
+// re-check a column). Other changes are refused: a column's type and name
+// are part of how its cells are stored.
+func (p *planCtx) alterTable(as *pg_query.AlterTableStmt) (rewrite.Op, error) {
+	if as.Objtype != pg_query.ObjectType_OBJECT_TABLE {
+		return nil, unsupported("ALTER %s", strings.TrimPrefix(as.Objtype.String(), "OBJECT_"))
+	}
+	t, err := p.table(as.Relation)
+	if err != nil {
+		if as.MissingOk && pgerr.CodeOf(err) == pgerr.UndefinedTable {
+			return &sessionOp{desc: "AlterTableMissing", tag: "ALTER TABLE", sess: p.sess, run: noRows}, nil
+		}
+		return nil, err
+	}
+	next, err := t.Clone()
+	if err != nil {
+		return nil, err
+	}
+	var checks []*catalog.Column
+	for _, n := range as.Cmds {
+		cmd := n.GetAlterTableCmd()
+		var c *catalog.Column
+		if cmd.Subtype != pg_query.AlterTableType_AT_AddColumn {
+			if c = next.Column(cmd.Name); c == nil {
+				return nil, pgerr.New(pgerr.UndefinedColumn, "column %q of relation %q does not exist", cmd.Name, t.Name)
+			}
+		}
+		switch cmd.Subtype {
+		case pg_query.AlterTableType_AT_AddColumn:
+			cd := cmd.Def.GetColumnDef()
+			if next.Column(cd.Colname) != nil {
+				if cmd.MissingOk {
+					continue // Postgres notes "already exists, skipping"
+				}
+				return nil, pgerr.New(pgerr.DuplicateColumn, "column %q of relation %q already exists", cd.Colname, t.Name)
+			}
+			c, isKey, err := p.column(next, cd)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case isKey:
+				return nil, unsupported("adding a PRIMARY KEY column: a table's key is fixed at CREATE TABLE")
+			case c.Default != nil && c.Default.Func != "":
+				return nil, unsupported("ADD COLUMN with DEFAULT %s(): existing rows would each need their own value", c.Default.Func)
+			case c.NotNull && c.Default == nil:
+				checks = append(checks, c) // only an empty table can take it
+			}
+		case pg_query.AlterTableType_AT_ColumnDefault:
+			if cmd.Def == nil {
+				c.Default = nil
+				continue
+			}
+			if c.Default, err = p.defaultOf(c, cmd.Def); err != nil {
+				return nil, err
+			}
+		case pg_query.AlterTableType_AT_DropNotNull:
+			if next.IsKey(c) {
+				return nil, pgerr.New(pgerr.InvalidTableDefinition, "column %q is in a primary key", c.Name)
+			}
+			c.NotNull = false
+		case pg_query.AlterTableType_AT_SetNotNull:
+			if !c.NotNull {
+				c.NotNull = true
+				checks = append(checks, c)
+			}
+		case pg_query.AlterTableType_AT_AlterColumnType:
+			cd := cmd.Def.GetColumnDef()
+			oid, typmod, err := typeOf(cd.TypeName)
+			if err != nil {
+				return nil, err
+			}
+			if oid != c.Type || typmod != c.TypMod {
+				return nil, unsupported("changing the type of column %q (%s to %s)", c.Name, typeName(c.Type), typeName(oid))
+			}
+		default:
+			return nil, unsupported("ALTER TABLE ... %s", strings.ToUpper(strings.ReplaceAll(strings.TrimPrefix(cmd.Subtype.String(), "AT_"), "_", " ")))
+		}
+	}
+	if next, err = next.Clone(); err != nil { // derive the column lists anew
+		return nil, err
+	}
+	return &rewrite.AlterTable{Table: t, New: next, Checks: checks}, nil
 }
 
 // dropTable plans DROP TABLE.

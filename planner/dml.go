@@ -6,6 +6,7 @@ import (
 	"github.com/tally-db/tally/catalog"
 	"github.com/tally-db/tally/pgerr"
 	"github.com/tally-db/tally/rewrite"
+	"github.com/tally-db/tally/sqltypes"
 )
 
 // insert plans INSERT ... VALUES [RETURNING].
@@ -46,7 +47,7 @@ func (p *planCtx) insert(is *pg_query.InsertStmt) (rewrite.Op, []Field, error) {
 	case sel != nil && sel.ValuesLists != nil:
 		lists = sel.ValuesLists
 	default:
-		return nil, nil, unsupported("INSERT ... SELECT")
+		return p.insertSelect(is, t, cols, sc)
 	}
 	op := &rewrite.Insert{Table: t}
 	for _, l := range lists {
@@ -81,6 +82,50 @@ func (p *planCtx) insert(is *pg_query.InsertStmt) (rewrite.Op, []Field, error) {
 			return nil, nil, err
 		}
 	}
+	var fields []Field
+	if is.ReturningList != nil {
+		if op.Returning, fields, err = p.targets(is.ReturningList, sc); err != nil {
+			return nil, nil, err
+		}
+	}
+	return op, fields, nil
+}
+
+// insertSelect plans INSERT ... SELECT: the SELECT runs first (by key or in
+// the query engine), then its rows are inserted in the order it returns
+// them, so RETURNING comes back in that order (SQLAlchemy's
+// insertmanyvalues sorts its VALUES by a counter to rely on this).
+func (p *planCtx) insertSelect(is *pg_query.InsertStmt, t *catalog.Table, cols []*catalog.Column, sc *scope) (rewrite.Op, []Field, error) {
+	if is.OnConflictClause != nil {
+		return nil, nil, unsupported("INSERT ... SELECT ... ON CONFLICT")
+	}
+	src, srcFields, err := p.selectStmt(is.SelectStmt.GetSelectStmt())
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(srcFields) > len(cols) {
+		return nil, nil, pgerr.New(pgerr.SyntaxError, "INSERT has more expressions than target columns")
+	}
+	if len(srcFields) < len(cols) && len(is.Cols) > 0 {
+		return nil, nil, pgerr.New(pgerr.SyntaxError, "INSERT has more target columns than expressions")
+	}
+	row := make([]rewrite.Expr, len(t.Columns))
+	for i, f := range srcFields {
+		c := cols[i]
+		if c.Identity == "a" && is.Override != pg_query.OverridingKind_OVERRIDING_SYSTEM_VALUE {
+			return nil, nil, pgerr.New("428C9", "cannot insert a non-DEFAULT value into column %q", c.Name).
+				WithDetail("Column %q is an identity column defined as GENERATED ALWAYS.", c.Name).
+				WithHint("Use OVERRIDING SYSTEM VALUE to override.")
+		}
+		var e rewrite.Expr = &rewrite.ColumnRef{Index: i, Name: f.Name, Typ: f.OID}
+		conv, err := coerce(e, c.Type, true)
+		if err != nil {
+			return nil, nil, pgerr.New(pgerr.DatatypeMismatch, "column %q is of type %s but expression is of type %s", c.Name, typeName(c.Type), typeName(f.OID)).
+				WithHint("You will need to rewrite or cast the expression.")
+		}
+		row[c.Num-1] = typmodLimit(conv, c.Type, c.TypMod, false)
+	}
+	op := &rewrite.Insert{Table: t, Rows: [][]rewrite.Expr{row}, Source: src}
 	var fields []Field
 	if is.ReturningList != nil {
 		if op.Returning, fields, err = p.targets(is.ReturningList, sc); err != nil {
@@ -291,8 +336,21 @@ func (p *planCtx) delete(ds *pg_query.DeleteStmt) (rewrite.Op, []Field, error) {
 	return op, fields, nil
 }
 
-// selectStmt plans SELECT <targets> [FROM t WHERE <key> [AND filter]].
+// selectStmt plans SELECT <targets> [FROM t WHERE <key> [AND filter]] on
+// the keyed fast path, and every other SELECT with the query engine.
 func (p *planCtx) selectStmt(ss *pg_query.SelectStmt) (rewrite.Op, []Field, error) {
+	if needsEngine(ss) {
+		return p.query(ss)
+	}
+	op, fields, err := p.keyedSelect(ss)
+	if err != nil && engineFallback(err) {
+		return p.query(ss)
+	}
+	return op, fields, err
+}
+
+// keyedSelect plans SELECT <targets> [FROM t WHERE <key> [AND filter]].
+func (p *planCtx) keyedSelect(ss *pg_query.SelectStmt) (rewrite.Op, []Field, error) {
 	switch {
 	case ss.Op != pg_query.SetOperation_SETOP_NONE:
 		return nil, nil, unsupported("UNION, INTERSECT and EXCEPT")
@@ -304,8 +362,10 @@ func (p *planCtx) selectStmt(ss *pg_query.SelectStmt) (rewrite.Op, []Field, erro
 		return nil, nil, unsupported("SELECT INTO")
 	case ss.DistinctClause != nil, ss.GroupClause != nil, ss.HavingClause != nil, ss.WindowClause != nil:
 		return nil, nil, unsupported("DISTINCT, GROUP BY, HAVING and window functions")
-	case ss.SortClause != nil, ss.LimitCount != nil, ss.LimitOffset != nil:
-		return nil, nil, unsupported("ORDER BY, LIMIT and OFFSET")
+	case (ss.SortClause != nil || ss.LimitCount != nil || ss.LimitOffset != nil) && len(ss.FromClause) == 0:
+		return nil, nil, unsupported("ORDER BY, LIMIT and OFFSET without FROM")
+	case ss.LimitOption == pg_query.LimitOption_LIMIT_OPTION_WITH_TIES:
+		return nil, nil, unsupported("FETCH ... WITH TIES")
 	case ss.LockingClause != nil:
 		return nil, nil, unsupported("FOR UPDATE/SHARE")
 	case len(ss.FromClause) > 1:
@@ -341,5 +401,76 @@ func (p *planCtx) selectStmt(ss *pg_query.SelectStmt) (rewrite.Op, []Field, erro
 	if op.Keys, op.Filter, err = p.where(ss.WhereClause, sc, "SELECT"); err != nil {
 		return nil, nil, err
 	}
+	if op.Order, err = p.orderBy(ss, sc, fields); err != nil {
+		return nil, nil, err
+	}
+	if op.Limit, err = p.limit(ss.LimitCount, "LIMIT"); err != nil {
+		return nil, nil, err
+	}
+	if op.Offset, err = p.limit(ss.LimitOffset, "OFFSET"); err != nil {
+		return nil, nil, err
+	}
 	return op, fields, nil
+}
+
+// orderBy plans ORDER BY over a keyed read: result columns by position or
+// name, or expressions over the row.
+func (p *planCtx) orderBy(ss *pg_query.SelectStmt, sc *scope, fields []Field) ([]rewrite.SortKey, error) {
+	var out []rewrite.SortKey
+	for _, n := range ss.SortClause {
+		sb := n.GetSortBy()
+		if sb.UseOp != nil {
+			return nil, unsupported("ORDER BY ... USING")
+		}
+		k := rewrite.SortKey{Target: -1, Desc: sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC}
+		k.NullsFirst = k.Desc
+		switch sb.SortbyNulls {
+		case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
+			k.NullsFirst = true
+		case pg_query.SortByNulls_SORTBY_NULLS_LAST:
+			k.NullsFirst = false
+		}
+		if c := sb.Node.GetAConst(); c != nil && c.GetIval() != nil {
+			pos := int(c.GetIval().Ival)
+			if pos < 1 || pos > len(fields) {
+				return nil, pgerr.New(pgerr.InvalidColumnReference, "ORDER BY position %d is not in select list", pos)
+			}
+			k.Target = pos - 1
+		} else if cr := sb.Node.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && sc.table.Column(nameParts(cr)[0]) == nil {
+			name := nameParts(cr)[0]
+			for i, f := range fields {
+				if f.Name == name {
+					k.Target = i
+					break
+				}
+			}
+		}
+		if k.Target < 0 {
+			e, err := p.expr(sb.Node, sc, 0)
+			if err != nil {
+				return nil, err
+			}
+			k.Expr = e
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// limit plans a LIMIT or OFFSET count: a bigint, NULL (LIMIT ALL) for none.
+func (p *planCtx) limit(n *pg_query.Node, what string) (rewrite.Expr, error) {
+	if n == nil {
+		return nil, nil
+	}
+	if c := n.GetAConst(); c != nil && c.Isnull {
+		return nil, nil
+	}
+	if readsColumns(n) {
+		return nil, pgerr.New(pgerr.InvalidColumnReference, "argument of %s must not contain variables", what)
+	}
+	e, err := p.expr(n, nil, sqltypes.Int8)
+	if err != nil {
+		return nil, err
+	}
+	return coerce(e, sqltypes.Int8, true)
 }

@@ -25,6 +25,9 @@ func (p *planCtx) plan(n *pg_query.Node) (rewrite.Op, []Field, error) {
 	case n.GetCreateStmt() != nil:
 		op, err := p.createTable(n.GetCreateStmt())
 		return op, nil, err
+	case n.GetAlterTableStmt() != nil:
+		op, err := p.alterTable(n.GetAlterTableStmt())
+		return op, nil, err
 	case n.GetDropStmt() != nil:
 		op, err := p.dropTable(n.GetDropStmt())
 		return op, nil, err

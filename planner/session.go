@@ -27,9 +27,10 @@ type Session struct {
 	settings map[string]string // SET/SHOW values, by lower-case name
 	changed  map[string]string // reported settings changed since last asked
 	tx       byte
-	// implicit: the open block is the implicit one of a multi-statement
-	// query, not a BEGIN; it commits after the query's last statement and
-	// rolls back at its first error.
+	// implicit: the open block is an implicit one, not a BEGIN: that of a
+	// multi-statement simple query (it commits after the query's last
+	// statement) or that of an extended-query pipeline (BeginImplicit; it
+	// commits at Sync, EndImplicit). It rolls back at its first error.
 	implicit bool
 }
 
@@ -54,7 +55,7 @@ func (s *Session) Close() { s.endTx() }
 func (s *Session) Prepare(ctx context.Context, sql string, paramOIDs []uint32) ([]*Statement, error) {
 	stmts, err := s.prepare(ctx, sql, paramOIDs)
 	if err != nil {
-		s.fail()
+		s.Fail()
 	}
 	return stmts, err
 }
@@ -64,6 +65,41 @@ func (s *Session) fail() {
 	if s.tx == TxActive {
 		s.tx = TxFailed
 	}
+}
+
+// Fail records an error found outside a statement's execution (a parse
+// error, or one the proxy found in Bind or Describe): as in Postgres, any
+// error fails an explicit block ('E') and rolls an implicit one back.
+func (s *Session) Fail() {
+	if s.implicit {
+		s.endTx()
+		return
+	}
+	s.fail()
+}
+
+// BeginImplicit opens the implicit transaction of an extended-query
+// pipeline when no block is open: the statements executed up to Sync
+// commit together at Sync (EndImplicit) and the first error rolls them all
+// back, as Postgres runs everything between two Syncs in one transaction
+// (protocol-flow.html#PROTOCOL-FLOW-PIPELINING). A BEGIN inside it makes it
+// an explicit block; a COMMIT or ROLLBACK inside it ends it.
+func (s *Session) BeginImplicit() {
+	if s.tx == TxIdle {
+		s.env.Begin()
+		s.tx, s.implicit = TxActive, true
+	}
+}
+
+// EndImplicit commits the implicit transaction at Sync; without one open
+// (none began, a BEGIN made it explicit, or an error rolled it back) it
+// does nothing.
+func (s *Session) EndImplicit(ctx context.Context) error {
+	if !s.implicit {
+		return nil
+	}
+	s.tx, s.implicit = TxIdle, false
+	return s.env.Commit(ctx)
 }
 
 func (s *Session) prepare(ctx context.Context, sql string, paramOIDs []uint32) ([]*Statement, error) {
@@ -76,14 +112,11 @@ func (s *Session) prepare(ctx context.Context, sql string, paramOIDs []uint32) (
 	}
 	out := make([]*Statement, 0, len(tree.Stmts))
 	cs := comments(sql)
-	// Several statements in one query run as one implicit transaction, as
-	// in Postgres, unless they manage transactions themselves.
-	implicit := len(tree.Stmts) > 1 && s.tx == TxIdle
-	for _, raw := range tree.Stmts {
-		if raw.Stmt.GetTransactionStmt() != nil {
-			implicit = false
-		}
-	}
+	// Several statements in one query run in implicit transactions, as in
+	// Postgres (exec_simple_query): a statement run outside a block opens
+	// one, a BEGIN makes it explicit (keeping the statements before it),
+	// COMMIT or ROLLBACK end it, and the query's end commits it.
+	implicit := len(tree.Stmts) > 1
 	for i, raw := range tree.Stmts {
 		start, next := int(raw.StmtLocation), -1
 		if i+1 < len(tree.Stmts) {
@@ -94,15 +127,17 @@ func (s *Session) prepare(ctx context.Context, sql string, paramOIDs []uint32) (
 			text = sql[start : start+int(raw.StmtLen)]
 		}
 		st := &Statement{node: raw.Stmt, declared: paramOIDs, sess: s, text: text,
-			idemKey:    tagFor(cs, start, next, idempotencyTag),
-			opensBlock: implicit && i == 0, closesBlock: implicit && i == len(tree.Stmts)-1}
+			idemKey: tagFor(cs, start, next, idempotencyTag),
+			inBlock: implicit, closesBlock: implicit && i == len(tree.Stmts)-1}
 		// A statement after the first of a multi-statement query is planned
 		// when it runs, after the ones before it (CREATE TABLE t; INSERT
 		// INTO t ...), as Postgres analyses each statement in turn.
-		if s.tx == TxFailed && !endsTx(raw.Stmt) {
-			return nil, errAborted()
-		}
 		if i == 0 {
+			// In a failed block only COMMIT or ROLLBACK may come first;
+			// later statements are checked when they run, after it.
+			if s.tx == TxFailed && !endsTx(raw.Stmt) {
+				return nil, errAborted()
+			}
 			if err := st.planNow(ctx); err != nil {
 				return nil, err
 			}
@@ -123,15 +158,16 @@ const (
 type Statement struct {
 	text    string // the statement's SQL
 	idemKey string // from a sqlcommenter comment
-	// opensBlock and closesBlock: first and last of a multi-statement
-	// query's implicit transaction.
-	opensBlock, closesBlock bool
-	node                    *pg_query.Node
-	declared                []uint32 // parameter types the client declared
-	op                      rewrite.Op
-	fields                  []Field
-	params                  []uint32
-	sess                    *Session
+	// inBlock: a statement of a multi-statement query, which runs in an
+	// implicit transaction when no block is open; closesBlock: the last
+	// one, which commits it.
+	inBlock, closesBlock bool
+	node                 *pg_query.Node
+	declared             []uint32 // parameter types the client declared
+	op                   rewrite.Op
+	fields               []Field
+	params               []uint32
+	sess                 *Session
 }
 
 // planNow plans the statement.
@@ -180,19 +216,15 @@ func (st *Statement) Plan() string { return st.op.String() }
 // transaction block fails the block.
 func (st *Statement) Execute(ctx context.Context, params []any) (*rewrite.Result, error) {
 	s := st.sess
-	if st.opensBlock && s.tx == TxIdle {
-		s.env.Begin()
-		s.tx, s.implicit = TxActive, true
+	if st.inBlock {
+		s.BeginImplicit()
 	}
 	res, err := st.execute(ctx, params)
 	switch {
-	case err != nil && s.implicit:
-		s.endTx() // the rest of the query does not run
 	case err != nil:
-		s.fail()
-	case st.closesBlock && s.implicit:
-		err = s.env.Commit(ctx)
-		s.tx, s.implicit = TxIdle, false
+		s.Fail() // the rest of the query does not run
+	case st.closesBlock:
+		err = s.EndImplicit(ctx)
 	}
 	if err != nil {
 		return nil, err
@@ -235,6 +267,15 @@ func (st *Statement) run(ctx context.Context, params []any) (*rewrite.Result, er
 	op := st.op
 	switch op.(type) {
 	case *rewrite.Insert, *rewrite.Update, *rewrite.Delete:
+		if st.sess.implicit && (st.idemKey != "" || st.sess.settings[idempotencySetting] != "") {
+			// A key can't be honoured in a block yet (its result would be
+			// recorded before the block commits). In a BEGIN block it is
+			// ignored, as documented; a pipeline or multi-statement query
+			// used to apply each keyed statement on its own, so ignoring
+			// the key there would silently lose retry safety: refuse.
+			return nil, pgerr.Unsupported("idempotency keys are not supported in a pipeline or multi-statement query").
+				WithHint("Send each keyed statement on its own, followed by Sync.")
+		}
 		if st.sess.tx != TxIdle {
 			break // keys inside a block are not supported yet; the block commits once
 		}

@@ -24,7 +24,11 @@ func (p *planCtx) transaction(ts *pg_query.TransactionStmt) (rewrite.Op, error) 
 				s.env.Begin()
 				s.tx = TxActive
 			}
-			// In a block already, Postgres warns and carries on.
+			// An implicit block becomes an explicit one, keeping what it
+			// did so far (Postgres: BeginTransactionBlock in
+			// TBLOCK_IMPLICIT_INPROGRESS). In a block already, Postgres
+			// warns and carries on.
+			s.implicit = false
 			return tag, nil
 		}, sess: p.sess}, nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:
@@ -34,7 +38,7 @@ func (p *planCtx) transaction(ts *pg_query.TransactionStmt) (rewrite.Op, error) 
 				return "ROLLBACK", nil // COMMIT of a failed block rolls back
 			}
 			err := s.env.Commit(ctx)
-			s.tx = TxIdle
+			s.tx, s.implicit = TxIdle, false
 			return "COMMIT", err
 		}, sess: p.sess}, nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:

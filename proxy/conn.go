@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +48,9 @@ type conn struct {
 	log  *slog.Logger
 	key  backendKey
 	info SessionInfo
+	// tlsConn is the TLS layer over nc once the client asked for SSL (be
+	// then reads and writes through it); nil in the clear.
+	tlsConn *tls.Conn
 
 	// session is the SQL session; nil until startup has completed.
 	session Session
@@ -59,10 +63,20 @@ type conn struct {
 	stmts map[string]*preparedStmt
 	// portals are the bound portals by name; "" is the unnamed one, which
 	// the next Bind to "" replaces. Portals end with the transaction: at
-	// Sync when the session is idle (TxStatus 'I').
+	// ReadyForQuery 'I' (readyForQuery).
 	portals map[string]*portal
 	// sync is the error-recovery state of the extended protocol.
 	sync syncState
+	// deferred is an Execute that arrived while no transaction block was
+	// open, held until the next message says what it belongs to: a Sync
+	// (or a Query) right after it makes it a lone statement that commits
+	// on its own, the hot path, with no transaction around it; any other
+	// message means a pipeline, and it runs first inside the implicit
+	// transaction that lasts until Sync (Session.BeginImplicit). Postgres
+	// commits such a pipeline at Sync (protocol-flow.html#PROTOCOL-FLOW-
+	// PIPELINING), and a client sees nothing of an Execute before a Sync
+	// or Flush, so holding it back is invisible.
+	deferred *pgproto3.Execute
 
 	// scratch, offsets and values are reused to encode each DataRow;
 	// pending counts bytes buffered since the last flush.
@@ -159,8 +173,12 @@ func (c *conn) loop() error {
 	for {
 		msg, err := c.be.Receive()
 		if err != nil {
+			c.deferred = nil // never committed, as in Postgres
 			c.receiveFailed(err)
 			return c.endErr()
+		}
+		if c.deferred != nil {
+			c.runDeferred(msg)
 		}
 		if c.sync == ignoreUntilSync {
 			switch msg.(type) {
@@ -234,6 +252,7 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) (done bool) {
 		// messages" outside COPY (protocol-flow.html#PROTOCOL-COPY).
 	case *pgproto3.FunctionCall:
 		c.sendError(pgerr.Unsupported("the function call protocol is not supported"))
+		c.session.Fail()
 		c.readyForQuery()
 	default:
 		c.sendFatal(pgerr.New(pgerr.ProtocolViolation, "unexpected message type %T", msg))
@@ -244,9 +263,15 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) (done bool) {
 
 // readyForQuery ends a query cycle — after a simple Query or a Sync — with
 // the session's transaction status, and flushes. It is the only place
-// that sends ReadyForQuery.
+// that sends ReadyForQuery. Outside a transaction block no portal
+// survives: portals end with their transaction, whether a Sync or a
+// COMMIT in a simple Query ended it.
 func (c *conn) readyForQuery() {
-	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.txStatus()})
+	status := c.txStatus()
+	if status == 'I' {
+		clear(c.portals)
+	}
+	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: status})
 	c.flush()
 }
 

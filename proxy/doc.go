@@ -9,11 +9,20 @@
 // state: the Session owns transactions and reports their status, which the
 // proxy only relays in ReadyForQuery.
 //
-// Known limits: authentication is trust only (auth.go is the seam for
-// cleartext/md5/SCRAM); SSL and GSS encryption requests are declined;
-// CancelRequest is accepted and ignored (the key registry exists for it);
+// Authentication (auth.go, scram.go) is trust, cleartext password, md5 or
+// SCRAM-SHA-256, checked against Config.Users; it must never log or send a
+// password or say why a login failed. TLS (tls.go) answers SSLRequest when
+// Config.TLS is set and offers SCRAM-SHA-256-PLUS over it.
+//
+// Known limits: one method for all users and databases (no pg_hba rules),
+// no client certificates, GSS encryption requests are declined;
 // COPY and the function-call sub-protocol are not supported; only UTF8
-// client encoding is accepted. A portal suspended by Execute's row limit
-// reports the statement's full command tag when it completes (Postgres
-// reports the rows of the last batch).
+// client encoding is accepted. A portal run in parts by Execute's row
+// limit completes with the count of its last part, as in Postgres 15.
+//
+// Pipelines: an extended-query Execute outside a transaction block is held
+// until the next message (conn.deferred). Followed by Sync it runs on its
+// own; followed by anything else it opens the session's implicit
+// transaction, which Sync commits, as Postgres commits everything between
+// two Syncs together.
 package proxy

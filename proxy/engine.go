@@ -34,6 +34,19 @@ type Session interface {
 	// client declared for $1..$n; 0 or missing means "infer". An empty query
 	// string returns zero statements.
 	Prepare(ctx context.Context, sql string, paramOIDs []uint32) ([]Statement, error)
+	// BeginImplicit opens the implicit transaction of an extended-query
+	// pipeline, when no block is open: the statements executed until Sync
+	// commit together (EndImplicit) and an error rolls them all back. A
+	// BEGIN inside it makes it explicit; COMMIT or ROLLBACK end it.
+	BeginImplicit()
+	// EndImplicit commits the implicit transaction at Sync (or before a
+	// simple Query), if one is open; otherwise it does nothing.
+	EndImplicit(ctx context.Context) error
+	// Fail reports an error the proxy found itself (Bind, Describe,
+	// Execute of an unknown portal, ...): as any error in Postgres, it
+	// fails an explicit block ('E') and rolls an implicit one back.
+	// Errors of Prepare and Execute need no Fail: the session saw them.
+	Fail()
 	// TxStatus is the transaction status for ReadyForQuery:
 	// 'I' idle, 'T' in a transaction block, 'E' in a failed transaction block.
 	TxStatus() byte

@@ -16,11 +16,13 @@ import (
 // ReadyForQuery and Flush only writes out what is buffered. After an
 // error, messages are discarded until Sync (conn.sync).
 
-// extended finishes an extended-query message: an error is reported and
-// starts the skip until Sync.
+// extended finishes an extended-query message: an error is reported,
+// fails the transaction (an explicit block becomes 'E', an implicit one
+// rolls back) and starts the skip until Sync.
 func (c *conn) extended(err error) {
 	if err != nil {
 		c.sendError(err)
+		c.session.Fail()
 		c.sync = ignoreUntilSync
 	}
 }
@@ -31,7 +33,9 @@ func (c *conn) handleParse(m *pgproto3.Parse) error {
 	if _, exists := c.stmts[m.Name]; exists && m.Name != "" {
 		return pgerr.New(pgerr.DuplicatePreparedStatement, "prepared statement %q already exists", m.Name)
 	}
-	stmts, err := c.session.Prepare(c.ctx, m.Query, append([]uint32(nil), m.ParameterOIDs...))
+	ctx, done := c.running.start(c.ctx) // planning may read the catalog: cancellable too
+	stmts, err := c.session.Prepare(ctx, m.Query, append([]uint32(nil), m.ParameterOIDs...))
+	done()
 	if err != nil {
 		return err
 	}
@@ -107,10 +111,38 @@ func (c *conn) describeRows(fields []Field, formats []int16) {
 	c.be.Send(rowDescription(fields, formats))
 }
 
-// handleExecute runs a portal, or continues a suspended one, sending at
-// most m.MaxRows rows (0: all). Rows left over answer PortalSuspended;
-// otherwise CommandComplete with the statement's tag.
+// handleExecute runs a portal at once inside a transaction block, and
+// otherwise holds it back until the next message (conn.deferred).
 func (c *conn) handleExecute(m *pgproto3.Execute) error {
+	if c.txStatus() == 'I' {
+		ex := *m // Receive reuses m
+		c.deferred = &ex
+		return nil
+	}
+	return c.execute(m)
+}
+
+// runDeferred runs the Execute held back, now that next has arrived:
+// alone before Sync or Query; first of an implicit transaction before
+// anything else; not at all before Terminate (Postgres rolls back the
+// uncommitted implicit transaction of a client that leaves).
+func (c *conn) runDeferred(next pgproto3.FrontendMessage) {
+	ex := c.deferred
+	c.deferred = nil
+	switch next.(type) {
+	case *pgproto3.Terminate:
+		return
+	case *pgproto3.Sync, *pgproto3.Query:
+	default:
+		c.session.BeginImplicit()
+	}
+	c.extended(c.execute(ex))
+}
+
+// execute runs a portal, or continues a suspended one, sending at most
+// m.MaxRows rows (0: all). Rows left over answer PortalSuspended;
+// otherwise CommandComplete with the statement's tag.
+func (c *conn) execute(m *pgproto3.Execute) error {
 	p, ok := c.portals[m.Portal]
 	if !ok {
 		return pgerr.New(pgerr.InvalidCursorName, "portal %q does not exist", m.Portal)
@@ -203,12 +235,24 @@ func (c *conn) handleClose(m *pgproto3.Close) error {
 	return nil
 }
 
-// handleSync ends an extended-query cycle. Outside a transaction block
-// the (implicit) transaction is over, and with it every portal.
+// handleSync ends an extended-query cycle: the implicit transaction, if
+// one is open, commits (a failure is reported before ReadyForQuery, as
+// Postgres reports a failed commit).
 func (c *conn) handleSync() {
 	c.sync = processing
-	if c.txStatus() == 'I' {
-		clear(c.portals)
+	if err := c.endImplicit(); err != nil {
+		c.sendError(err)
 	}
 	c.readyForQuery()
+}
+
+// endImplicit commits the implicit transaction of a pipeline, if open,
+// under a context a CancelRequest can cancel.
+func (c *conn) endImplicit() error {
+	if c.txStatus() != 'T' {
+		return nil // no block open, or a failed explicit one
+	}
+	ctx, done := c.running.start(c.ctx)
+	defer done()
+	return c.session.EndImplicit(ctx)
 }

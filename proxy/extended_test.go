@@ -151,6 +151,8 @@ func TestBindErrors(t *testing.T) {
 		{&pgproto3.Bind{PreparedStatement: "e", Parameters: [][]byte{[]byte("x1"), nil}},
 			`Error ERROR 22P02 invalid input syntax for type integer: "x1"`},
 		{&pgproto3.Bind{PreparedStatement: "e", ParameterFormatCodes: []int16{1}, Parameters: [][]byte{{0, 1}, nil}},
+			"Error ERROR 08P01 insufficient data left in message"},
+		{&pgproto3.Bind{PreparedStatement: "e", ParameterFormatCodes: []int16{1}, Parameters: [][]byte{{0, 0, 0, 1, 0}, nil}},
 			"Error ERROR 22P03 incorrect binary data format in bind parameter 1"},
 		{&pgproto3.Bind{PreparedStatement: "e", Parameters: [][]byte{nil, nil}, ResultFormatCodes: []int16{0, 0, 0}},
 			"Error ERROR 08P01 bind message has 3 result formats but query has 2 columns"},
@@ -196,9 +198,11 @@ func TestPortalLifetime(t *testing.T) {
 		&pgproto3.Bind{PreparedStatement: "s", DestinationPortal: "p"}, &pgproto3.Execute{Portal: "p", MaxRows: 1}, &pgproto3.Sync{})
 	c.expectSeq([]string{"DataRow 2", "CommandComplete SELECT 1", "ReadyForQuery T"},
 		&pgproto3.Execute{Portal: "p"}, &pgproto3.Sync{})
-	c.expectSeq([]string{`Error ERROR 42P03 cursor "p" already exists`, "ReadyForQuery T"},
+	// An error the proxy finds itself fails the block, as any error does
+	// in Postgres.
+	c.expectSeq([]string{`Error ERROR 42P03 cursor "p" already exists`, "ReadyForQuery E"},
 		&pgproto3.Bind{PreparedStatement: "s", DestinationPortal: "p"}, &pgproto3.Sync{})
-	c.expectSeq([]string{"CommandComplete COMMIT", "ReadyForQuery I"}, &pgproto3.Query{String: "commit"})
+	c.expectSeq([]string{"CommandComplete ROLLBACK", "ReadyForQuery I"}, &pgproto3.Query{String: "rollback"})
 	c.expectSeq([]string{"ParseComplete", "BindComplete", "BindComplete", "DataRow 1", "CommandComplete SELECT 1", "ReadyForQuery I"},
 		&pgproto3.Parse{Query: "series 1"}, &pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
 	// A failed transaction is reported as 'E'.
@@ -224,4 +228,61 @@ func TestPipeline(t *testing.T) {
 			t.Errorf("got %q; want %q", got, w)
 		}
 	}
+}
+
+// TestImplicitTransaction: a pipeline of several Executes before Sync
+// runs in one implicit transaction, committed at Sync or rolled back by an
+// error; a lone Execute before Sync (the hot path) runs without one, as
+// does an Execute inside a transaction block; an Execute followed by
+// Terminate never runs.
+func TestImplicitTransaction(t *testing.T) {
+	ts := startServer(t)
+	c := ts.startRaw(t)
+	s := ts.engine.last()
+	check := func(what string, wantRan, wantEnds []string) {
+		t.Helper()
+		if got := s.ran(); !equalStrings(got, wantRan) {
+			t.Errorf("%s: ran %q; want %q", what, got, wantRan)
+		}
+		if got := s.implicitEnds(); !equalStrings(got, wantEnds) {
+			t.Errorf("%s: implicit transactions ended %q; want %q", what, got, wantEnds)
+		}
+	}
+	c.expectSeq([]string{"ParseComplete", "BindComplete", "CommandComplete INSERT 0 1", "ReadyForQuery I"},
+		&pgproto3.Parse{Query: "insert"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	check("lone Execute", []string{"insert"}, nil)
+
+	c.expectSeq([]string{"BindComplete", "CommandComplete INSERT 0 1", "BindComplete", "CommandComplete INSERT 0 1", "ReadyForQuery I"},
+		&pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	check("two Executes", []string{"insert", "insert", "insert"}, []string{"commit"})
+
+	c.expectSeq([]string{"BindComplete", "CommandComplete INSERT 0 1", "ParseComplete", "BindComplete", "Error ERROR 22012 division by zero", "ReadyForQuery I"},
+		&pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Parse{Query: "fail"}, &pgproto3.Bind{}, &pgproto3.Execute{},
+		&pgproto3.Parse{Query: "insert"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	check("a failing Execute", []string{"insert", "insert", "insert", "insert", "fail"}, []string{"commit", "rollback"})
+
+	// A Flush after the Execute: it runs at once, in the implicit
+	// transaction that Sync commits.
+	c.send(&pgproto3.Parse{Query: "insert"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Flush{})
+	if got := c.recv(3); !equalStrings(got, []string{"ParseComplete", "BindComplete", "CommandComplete INSERT 0 1"}) {
+		t.Fatalf("after Flush: %q", got)
+	}
+	c.expectSeq([]string{"ReadyForQuery I"}, &pgproto3.Sync{})
+	check("Execute, Flush", []string{"insert", "insert", "insert", "insert", "fail", "insert"}, []string{"commit", "rollback", "commit"})
+
+	// Inside a transaction block statements run at once, in it.
+	c.expectSeq([]string{"CommandComplete BEGIN", "ReadyForQuery T"}, &pgproto3.Query{String: "begin"})
+	c.expectSeq([]string{"ParseComplete", "BindComplete", "CommandComplete INSERT 0 1", "BindComplete", "CommandComplete INSERT 0 1", "ReadyForQuery T"},
+		&pgproto3.Parse{Name: "ins", Query: "insert"}, &pgproto3.Bind{PreparedStatement: "ins"}, &pgproto3.Execute{},
+		&pgproto3.Bind{PreparedStatement: "ins"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	c.expectSeq([]string{"CommandComplete COMMIT", "ReadyForQuery I"}, &pgproto3.Query{String: "commit"})
+	check("in a block", []string{"insert", "insert", "insert", "insert", "fail", "insert", "begin", "insert", "insert", "commit"},
+		[]string{"commit", "rollback", "commit"})
+
+	// A client that leaves without Sync: the Execute never runs.
+	c.send(&pgproto3.Bind{PreparedStatement: "ins"}, &pgproto3.Execute{}, &pgproto3.Terminate{})
+	c.expectClosed()
+	waitClosed(t, s)
+	check("Execute, Terminate", []string{"insert", "insert", "insert", "insert", "fail", "insert", "begin", "insert", "insert", "commit"},
+		[]string{"commit", "rollback", "commit"})
 }

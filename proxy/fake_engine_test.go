@@ -60,15 +60,19 @@ func (e *fakeEngine) last() *fakeSession {
 	return e.sessions[len(e.sessions)-1]
 }
 
-// fakeSession is one fake session; executed records what ran.
+// fakeSession is one fake session; executed records what ran, implicit
+// how the implicit transactions of pipelines ended ("commit" or
+// "rollback").
 type fakeSession struct {
-	info     proxy.SessionInfo
-	mu       sync.Mutex
-	tx       byte
-	changed  map[string]string
-	executed []string
-	closed   chan struct{}
-	once     sync.Once
+	info       proxy.SessionInfo
+	mu         sync.Mutex
+	tx         byte
+	inImplicit bool
+	implicit   []string
+	changed    map[string]string
+	executed   []string
+	closed     chan struct{}
+	once       sync.Once
 }
 
 // Prepare implements proxy.Session.
@@ -145,6 +149,46 @@ func (s *fakeSession) TxStatus() byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.tx
+}
+
+// BeginImplicit implements proxy.Session.
+func (s *fakeSession) BeginImplicit() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tx == 'I' {
+		s.tx, s.inImplicit = 'T', true
+	}
+}
+
+// EndImplicit implements proxy.Session.
+func (s *fakeSession) EndImplicit(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inImplicit {
+		s.tx, s.inImplicit = 'I', false
+		s.implicit = append(s.implicit, "commit")
+	}
+	return nil
+}
+
+// Fail implements proxy.Session.
+func (s *fakeSession) Fail() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.inImplicit:
+		s.tx, s.inImplicit = 'I', false
+		s.implicit = append(s.implicit, "rollback")
+	case s.tx == 'T':
+		s.tx = 'E'
+	}
+}
+
+// implicitEnds returns how the implicit transactions ended so far.
+func (s *fakeSession) implicitEnds() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.implicit...)
 }
 
 // ParameterStatus implements proxy.Session.
@@ -228,9 +272,9 @@ func (st *fakeStmt) txCommand() (*proxy.Result, error) {
 	defer s.mu.Unlock()
 	switch st.cmd {
 	case "begin":
-		s.tx = 'T'
+		s.tx, s.inImplicit = 'T', false
 	case "commit", "rollback":
-		s.tx = 'I'
+		s.tx, s.inImplicit = 'I', false
 	case "abort":
 		s.tx = 'E'
 		return nil, pgerr.New(pgerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"encoding/binary"
 	"strings"
 
 	"github.com/tally-db/tally/pgerr"
@@ -84,6 +85,9 @@ func decodeParam(oid uint32, format int16, b []byte, n int) (any, error) {
 	case textFormat:
 		return sqltypes.DecodeText(oid, string(b))
 	case binaryFormat:
+		if shortBinary(oid, b) {
+			return nil, pgerr.New(pgerr.ProtocolViolation, "insufficient data left in message")
+		}
 		v, err := sqltypes.DecodeBinary(oid, b)
 		if pe := pgerr.As(err); pe != nil && pe.Code == pgerr.InvalidBinaryRepresentation {
 			return nil, pgerr.Wrap(err, pe.Code, "incorrect binary data format in bind parameter %d", n).WithDetail("%s", pe.Detail)
@@ -91,6 +95,21 @@ func decodeParam(oid uint32, format int16, b []byte, n int) (any, error) {
 		return v, err
 	}
 	return nil, pgerr.New(pgerr.InvalidParameterValue, "unsupported format code: %d", format)
+}
+
+// shortBinary reports whether b is too short for a binary value of type
+// oid. Postgres' receive functions then run out of message: 08P01
+// "insufficient data left in message", where a value too long or
+// otherwise malformed is 22P03 (postgres.c exec_bind_message).
+func shortBinary(oid uint32, b []byte) bool {
+	switch ti, ok := sqltypes.Info(oid); {
+	case oid == sqltypes.Numeric:
+		// ndigits, weight, sign, dscale, then ndigits base-10000 digits.
+		return len(b) < 8 || len(b) < 8+2*int(binary.BigEndian.Uint16(b))
+	case ok && ti.Len > 0 && oid != sqltypes.Name:
+		return len(b) < int(ti.Len) // fixed size; name is sent as text
+	}
+	return false
 }
 
 // resultFormats expands Bind's result format codes to one per column.

@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +30,17 @@ type Config struct {
 	// connections finish their current message before closing them hard.
 	// Default 5s.
 	ShutdownGrace time.Duration
+
+	// Auth is the authentication method; "" means AuthTrust.
+	Auth AuthMethod
+	// Users holds the credentials the password methods check; required
+	// unless Auth is trust.
+	Users Credentials
+	// TLS, when set, makes the server answer SSLRequest with 'S' and run
+	// the TLS handshake with it (at least TLS 1.2); nil answers 'N'.
+	TLS *tls.Config
+	// TLSRequired refuses a StartupMessage sent without TLS (28000).
+	TLSRequired bool
 }
 
 // DefaultServerVersion is the server_version tally reports.
@@ -55,6 +68,15 @@ func (cfg Config) Validate() error {
 	if !strings.HasPrefix(cfg.withDefaults().ServerVersion, "15.") {
 		return fmt.Errorf("proxy: server version %q must start with \"15.\"", cfg.ServerVersion)
 	}
+	if err := validAuthMethod(cfg.Auth); err != nil {
+		return err
+	}
+	if cfg.Auth != "" && cfg.Auth != AuthTrust && cfg.Users == nil {
+		return fmt.Errorf("proxy: auth method %q needs users", cfg.Auth)
+	}
+	if cfg.TLSRequired && cfg.TLS == nil {
+		return errors.New("proxy: TLS is required but no certificate is configured")
+	}
 	return nil
 }
 
@@ -65,6 +87,13 @@ type Server struct {
 	engine Engine
 	log    *slog.Logger
 	keys   *keyRegistry
+	// tls is Config.TLS with tally's minimum version; nil without TLS.
+	tls *tls.Config
+	// endPoint is the tls-server-end-point channel binding data of the
+	// certificate, nil when SCRAM-SHA-256-PLUS can't be offered.
+	endPoint []byte
+	// mockSecret derives the mock SCRAM salt of unknown users.
+	mockSecret []byte
 
 	mu     sync.Mutex
 	addr   net.Addr
@@ -77,13 +106,21 @@ func NewServer(cfg Config, engine Engine, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{
-		cfg:    cfg.withDefaults(),
-		engine: engine,
-		log:    log,
-		keys:   newKeyRegistry(),
-		conns:  make(map[*conn]struct{}),
+	s := &Server{
+		cfg:        cfg.withDefaults(),
+		engine:     engine,
+		log:        log,
+		keys:       newKeyRegistry(),
+		conns:      make(map[*conn]struct{}),
+		mockSecret: make([]byte, 32),
 	}
+	_, _ = rand.Read(s.mockSecret)
+	if cfg.TLS != nil {
+		s.tls = cfg.TLS.Clone()
+		s.tls.MinVersion = max(s.tls.MinVersion, tls.VersionTLS12)
+		s.endPoint = serverEndPoint(s.tls)
+	}
+	return s
 }
 
 // Addr returns the address Serve is listening on, or nil before Serve.

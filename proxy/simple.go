@@ -19,8 +19,17 @@ func (c *conn) handleQuery(sql string) {
 	// portal (protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY).
 	delete(c.stmts, "")
 	delete(c.portals, "")
-	if err := c.runSimple(sql); err != nil {
+	// A pipeline not ended by Sync commits before the query runs (Postgres
+	// would run the query inside its implicit transaction, then commit).
+	err := c.endImplicit()
+	if err == nil {
+		err = c.runSimple(sql)
+	}
+	if err != nil {
 		c.sendError(err)
+		// An error the session did not see (DEALLOCATE of an unknown
+		// name, a result that can't be encoded) fails the block too.
+		c.session.Fail()
 	}
 	c.readyForQuery()
 }
@@ -28,7 +37,9 @@ func (c *conn) handleQuery(sql string) {
 // runSimple prepares and runs every statement of sql, stopping at the
 // first error, which it returns.
 func (c *conn) runSimple(sql string) error {
-	stmts, err := c.session.Prepare(c.ctx, sql, nil)
+	ctx, done := c.running.start(c.ctx) // planning may read the catalog: cancellable too
+	stmts, err := c.session.Prepare(ctx, sql, nil)
+	done()
 	if err != nil {
 		return err
 	}

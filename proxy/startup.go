@@ -1,8 +1,9 @@
 package proxy
 
 import (
-	"fmt"
+	"errors"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -12,10 +13,11 @@ import (
 )
 
 // Startup (protocol-flow.html#PROTOCOL-FLOW-START-UP): the client may
-// first ask for SSL or GSS encryption (we answer 'N' and it goes on in the
-// clear), or send a CancelRequest on a fresh connection; then comes the
-// StartupMessage, authentication, the session, ParameterStatus,
-// BackendKeyData and the first ReadyForQuery.
+// first ask for SSL encryption (answered 'S' and a TLS handshake when a
+// certificate is configured, else 'N' and it goes on in the clear) or GSS
+// encryption (always 'N'), or send a CancelRequest on a fresh connection;
+// then comes the StartupMessage, authentication, the session,
+// ParameterStatus, BackendKeyData and the first ReadyForQuery.
 
 // maxStartupRounds bounds the SSLRequest/GSSENCRequest answers before the
 // StartupMessage (a client asks each at most once).
@@ -46,15 +48,24 @@ func (c *conn) startupMessages() (ok bool, err error) {
 			return false, c.endErr()
 		}
 		switch m := msg.(type) {
-		case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
-			// One unframed byte: 'N' = not supported, continue in the clear.
-			if _, err := c.nc.Write([]byte{'N'}); err != nil {
-				return false, fmt.Errorf("proxy: write encryption answer: %w", err)
+		case *pgproto3.SSLRequest:
+			if err := c.handleSSLRequest(); err != nil {
+				return false, err
+			}
+		case *pgproto3.GSSEncRequest:
+			if err := c.answerEncryption('N'); err != nil {
+				return false, err
 			}
 		case *pgproto3.CancelRequest:
 			c.handleCancelRequest(m)
 			return false, nil
 		case *pgproto3.StartupMessage:
+			if c.srv.cfg.TLSRequired && c.tlsConn == nil {
+				c.log.Warn("proxy: refused a connection without TLS", "user", m.Parameters["user"])
+				c.sendFatal(pgerr.New(pgerr.InvalidAuthorizationSpec, "SSL connection is required").
+					WithHint("Connect with sslmode=require (or verify-ca, verify-full)."))
+				return false, c.endErr()
+			}
 			return c.handleStartup(m)
 		}
 	}
@@ -91,6 +102,14 @@ func (c *conn) handleStartup(m *pgproto3.StartupMessage) (bool, error) {
 	c.info = info
 	c.log = c.log.With("user", info.User, "database", info.Database)
 	if err := c.authenticate(); err != nil {
+		if isClientGone(err) {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				c.log.Info("proxy: authentication timed out", "timeout", c.srv.cfg.StartupTimeout)
+			} else {
+				c.log.Debug("proxy: client left during authentication", "err", err)
+			}
+			return false, nil
+		}
 		c.sendFatal(err)
 		return false, c.endErr()
 	}

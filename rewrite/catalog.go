@@ -149,6 +149,9 @@ func lookup(ctx context.Context, env *Env, t *catalog.Table) (*catalog.Table, er
 	if cur.ID != t.ID {
 		return nil, pgerr.Wrap(ErrStalePlan, pgerr.UndefinedTable, "relation %q was dropped and created again", t.Name)
 	}
+	if cur.Version != t.Version {
+		return nil, pgerr.Wrap(ErrStalePlan, pgerr.FeatureNotSupported, "relation %q was altered since the statement was planned", t.Name)
+	}
 	return cur, nil
 }
 

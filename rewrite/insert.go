@@ -18,6 +18,9 @@ type Insert struct {
 	Rows       [][]Expr // one Expr per table column; nil means its DEFAULT
 	Returning  []Expr   // over the inserted row
 	OnConflict *OnConflict
+	// Source, when set, is INSERT ... SELECT: Rows holds one row whose
+	// expressions read each row Source returns (as their row).
+	Source Op
 }
 
 // OnConflict is what an INSERT does with a row whose key is live: nothing,
@@ -44,6 +47,9 @@ func (op *Insert) String() string {
 		rows[i] = exprsString(r)
 	}
 	s := fmt.Sprintf("Insert %s values %s", op.Table.Name, strings.Join(rows, ", "))
+	if op.Source != nil {
+		s += " from (" + op.Source.String() + ")"
+	}
 	if op.OnConflict != nil {
 		s += " " + op.OnConflict.String()
 	}
@@ -61,14 +67,34 @@ func (op *Insert) Execute(ctx context.Context, env *Env, params []any) (*Result,
 	}
 	st := env.stamp()
 	ev := env.eval(params, nil, st.ts)
-	rows := make([][]any, len(op.Rows))
-	keys := make([][]any, len(op.Rows))
+	planned, evals := op.Rows, []*Eval(nil)
+	if op.Source != nil {
+		// INSERT ... SELECT: the one planned row reads each source row.
+		src, err := op.Source.Execute(ctx, env, params)
+		if err != nil {
+			return nil, err
+		}
+		if len(src.Rows) > MaxKeys {
+			return nil, pgerr.New(pgerr.ProgramLimitExceeded, "an INSERT ... SELECT may insert at most %d rows", MaxKeys)
+		}
+		planned = make([][]Expr, len(src.Rows))
+		for i, r := range src.Rows {
+			planned[i] = op.Rows[0]
+			evals = append(evals, env.eval(params, r, st.ts))
+		}
+	}
+	rows := make([][]any, len(planned))
+	keys := make([][]any, len(planned))
 	seen := map[string]bool{}
-	for i, exprs := range op.Rows {
+	for i, exprs := range planned {
 		if exprs, err = drawSequences(ctx, env, t, exprs); err != nil {
 			return nil, err
 		}
-		if rows[i], err = rowValues(ev, t, exprs); err != nil {
+		rev := ev
+		if evals != nil {
+			rev = evals[i]
+		}
+		if rows[i], err = rowValues(rev, t, exprs); err != nil {
 			return nil, err
 		}
 		keys[i] = keyOf(t, rows[i])

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/tally-db/tally/catalog"
+	"github.com/tally-db/tally/sqltypes"
 )
 
 // rowState is one row rebuilt from Cassandra: whether it is live and its
@@ -150,6 +151,15 @@ func assemble(t *catalog.Table, key []any, base [][]any, shards []shardState, as
 		}
 		v, wt := r[2+2*i], r[3+2*i]
 		w, _ := wt.(int64)
+		if (v == nil || wt == nil || w < born) && c.AddedAt > born && c.Default != nil && c.Default.Const != nil {
+			// The row is older than the column: it reads the column's
+			// DEFAULT, and a counter counts its deltas from there.
+			d, err := sqltypes.DecodeText(c.Type, *c.Default.Const)
+			if err != nil {
+				return rowState{}, err
+			}
+			v, wt, w = toCQL(c, d), born, born
+		}
 		if v == nil || wt == nil || w < born || w > asOf {
 			continue
 		}

@@ -154,7 +154,7 @@ func AppendBinary(buf []byte, oid OID, v any) ([]byte, error) {
 	case Date, Timestamp, Timestamptz:
 		return appendTimeBinary(buf, oid, v)
 	}
-	return buf, errUnsupportedType(oid)
+	return appendCatalogBinary(buf, oid, v)
 }
 
 // appendIntBinary writes an integer of the column's width.

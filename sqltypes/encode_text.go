@@ -75,7 +75,7 @@ func AppendText(buf []byte, oid OID, v any) ([]byte, error) {
 		}
 		return appendDateTime(buf, oid, t)
 	}
-	return buf, errUnsupportedType(oid)
+	return appendCatalogText(buf, oid, v)
 }
 
 // appendFloat is float4out/float8out with extra_float_digits = 1 (the

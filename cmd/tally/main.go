@@ -43,6 +43,8 @@ func run(args []string) error {
 		return serve(args)
 	case "verify":
 		return verify(args)
+	case "users":
+		return usersCmd(args, os.Stdin, os.Stdout)
 	case "version":
 		fmt.Println("tally", version)
 		return nil
@@ -60,6 +62,7 @@ func usage() {
 usage:
   tally serve [flags]   serve Postgres clients (default command; tally serve -h for flags)
   tally verify [flags]  recompute rows from raw deltas and markers and compare with SELECT
+  tally users ...       add, list and remove the users password authentication checks (tally users -h)
   tally version         print the version
 `)
 }
@@ -78,6 +81,11 @@ func serve(args []string) error {
 	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "age at which writes are settled: rollups fold them, and a write gives up (08007) after half of it")
 	fs.IntVar(&cfg.RollupThreshold, "rollup-threshold", cfg.RollupThreshold, "settled deltas in one shard that make a read ask for a rollup (0: no rollups)")
 	fs.DurationVar(&cfg.IdempotencyWindow, "idempotency-window", cfg.IdempotencyWindow, "how long idempotency keys are remembered")
+	fs.StringVar(&cfg.Auth, "auth", "", "client authentication: trust, password (cleartext), md5 or scram-sha-256 (default: scram-sha-256 with --users-file, else trust)")
+	fs.StringVar(&cfg.UsersFile, "users-file", "", "users file written by `tally users add`; reloaded when it changes")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) for TLS; with --tls-key, SSLRequest gets TLS 1.2+")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.BoolVar(&cfg.TLSRequired, "tls-required", false, "refuse clients that don't use TLS (28000)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -91,6 +99,10 @@ func serve(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	pc, err := app.ProxyConfig(cfg, log)
+	if err != nil {
+		return err
+	}
 	store, err := app.OpenStore(cfg, log)
 	if err != nil {
 		return err
@@ -102,10 +114,11 @@ func serve(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log.Info("tally listening", "addr", ln.Addr().String(), "cassandra", cfg.Cassandra, "version", version)
+	log.Info("tally listening", "addr", ln.Addr().String(), "cassandra", cfg.Cassandra, "version", version,
+		"auth", cfg.AuthMethod(), "tls", cfg.TLSCert != "", "tls_required", cfg.TLSRequired)
 	engine := app.NewEngine(cfg, store, log)
 	defer engine.Close()
-	err = app.Serve(ctx, engine, ln, log)
+	err = app.ServeProxy(ctx, pc, engine, ln, log)
 	log.Info("tally stopped")
 	return err
 }

@@ -95,3 +95,35 @@ func TestIdentityColumns(t *testing.T) {
 	expectCode(t, c, "42704", `SELECT 1::bigserial`)
 	expectCode(t, c, "22023", `CREATE TABLE bad (id text GENERATED ALWAYS AS IDENTITY PRIMARY KEY)`)
 }
+
+// SQLAlchemy's insertmanyvalues: INSERT ... SELECT FROM (VALUES ...) ORDER
+// BY a counter, whose RETURNING must come back in that order.
+func TestInsertSelectReturnsInOrder(t *testing.T) {
+	tl := harness.Start(t)
+	c := tl.Connect(t)
+	ctx := context.Background()
+	mustExec(t, c, `CREATE TABLE posts (id bigserial PRIMARY KEY, title varchar(10) NOT NULL, likes bigint NOT NULL DEFAULT 0)`)
+	rows, err := c.Query(ctx, `INSERT INTO posts (title, likes) SELECT p0::VARCHAR, p1::BIGINT FROM (VALUES ($1::VARCHAR, $2::BIGINT, 0), ($3::VARCHAR, $4::BIGINT, 1)) AS imp_sen(p0, p1, sen_counter) ORDER BY sen_counter RETURNING posts.id, posts.title`,
+		"first", 1, "second", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var id int64
+		var title string
+		if err := rows.Scan(&id, &title); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, title)
+	}
+	if rows.Err() != nil || len(got) != 2 || got[0] != "first" || got[1] != "second" || rows.CommandTag().String() != "INSERT 0 2" {
+		t.Fatalf("RETURNING %v, tag %q, err %v", got, rows.CommandTag(), rows.Err())
+	}
+	var likes int64
+	if err := c.QueryRow(ctx, `SELECT likes FROM posts WHERE id = 2`).Scan(&likes); err != nil || likes != 2 {
+		t.Fatalf("likes of the second row %d, %v; want 2", likes, err)
+	}
+	expectCode(t, c, "22001", `INSERT INTO posts (title) SELECT 'waytoolongtitle'`)
+	expectCode(t, c, "42804", `INSERT INTO posts (title, likes) SELECT 'x', true`)
+}

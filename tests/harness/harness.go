@@ -85,6 +85,10 @@ func (tl *Tally) Peer(t testing.TB) *Tally {
 func serve(t testing.TB, cfg app.Config, raw *cassandra.Store, log *slog.Logger) *Tally {
 	t.Helper()
 	rec := &Recorder{Store: raw}
+	pc, err := app.ProxyConfig(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +99,7 @@ func serve(t testing.TB, cfg app.Config, raw *cassandra.Store, log *slog.Logger)
 	go func() {
 		defer close(done)
 		defer engine.Close()
-		_ = app.Serve(ctx, engine, ln, log)
+		_ = app.ServeProxy(ctx, pc, engine, ln, log)
 	}()
 	t.Cleanup(func() {
 		cancel()
