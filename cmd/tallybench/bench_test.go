@@ -79,7 +79,7 @@ func sampleResults() *results {
 func TestTargetsAreRatiosOfThisRun(t *testing.T) {
 	r := sampleResults()
 	want := map[string]bool{
-		"tally / native counters, 64 clients, hot": true, // 1000/800
+		"tally / native counters, 64 clients, hot":  true, // 1000/800
 		"tally / write floor, 64 clients, uniform":  true, // 1000/1100 ≥ 0.8
 		"tally hot / uniform, 64 clients":           true,
 		"tally RSS with 1000 idle connections (MB)": true,
