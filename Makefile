@@ -36,7 +36,7 @@ bench: cassandra build
 	ulimit -n 8192 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	./bin/tallybench $(if $(QUICK),--quick) --pg-bin='$(PG_BIN)' --nodetool='$(NODETOOL)' $(BENCH_ARGS)
 
-## profile: tally's CPU profile under 64 clients (uniform and hot); .bench/profile.txt, .bench/tally-cpu.pprof
+## profile: tally's CPU and mutex profiles under 64 clients (uniform and hot); .bench/profile.txt, .bench/tally-{cpu,mutex}.pprof
 profile: cassandra build
 	$(GO) build -o bin/tallybench ./cmd/tallybench
 	./bin/tallybench --profile --systems tally --clients 64 --skip-reads --skip-idle --skip-scale $(BENCH_ARGS)
