@@ -105,6 +105,10 @@ func (s *Server) Drain(ctx context.Context) error {
 // Open connections are untouched; new ones use what was loaded. On an
 // error the previous users or certificate stay in force.
 func (s *Server) Reload() error {
+	if s.users == nil && s.cfg.TLSCert == "" {
+		s.log.Info("reload: no users file or certificate configured; nothing to reload")
+		return nil
+	}
 	var errs []error
 	if s.users != nil {
 		if err := s.users.Reload(); err != nil {
