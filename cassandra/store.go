@@ -49,7 +49,8 @@ type Config struct {
 // returns it (a *pgerr.Error: 08007 for an unknown outcome), nil on success.
 type Observer interface {
 	Request(kind string, d time.Duration, err error)
-	// Retry: the driver sent a request again (attempt > 0).
+	// Retry: a request was sent again, by the driver (kind query or
+	// batch, attempt > 0) or by the store (schema).
 	Retry(kind string)
 }
 
@@ -234,10 +235,24 @@ func (s *Store) CAS(ctx context.Context, st Stmt) (bool, map[string]any, error) 
 	return applied, m, nil
 }
 
+// schemaAttempts is how often a schema change that timed out on the client
+// is sent again. A schema change on a busy node can take longer than the
+// per-request timeout; every one tally sends is idempotent (IF [NOT]
+// EXISTS, TRUNCATE), so sending it again is safe.
+const schemaAttempts = 4
+
 // Schema runs a schema change and waits until every node agrees on it.
 func (s *Store) Schema(ctx context.Context, cql string) error {
 	start := time.Now()
-	if err := s.session.Query(cql).Consistency(gocql.One).ExecContext(ctx); err != nil {
+	var err error
+	for attempt := 1; attempt <= schemaAttempts; attempt++ {
+		err = s.session.Query(cql).Consistency(gocql.One).ExecContext(ctx)
+		if err == nil || ctx.Err() != nil || !errors.Is(err, gocql.ErrTimeoutNoResponse) {
+			break
+		}
+		s.obs.Retry("schema")
+	}
+	if err != nil {
 		return s.observe("schema", start, classify(err, "schema change"))
 	}
 	if err := s.session.AwaitSchemaAgreement(ctx); err != nil {

@@ -71,7 +71,7 @@ func New() *Metrics {
 		casErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tally_cassandra_errors_total",
 			Help: "Cassandra requests that failed, by kind and the SQLSTATE tally maps the failure to."}, []string{"kind", "code"}),
 		casRetries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tally_cassandra_retries_total",
-			Help: "Requests the Cassandra driver sent again (query or batch)."}, []string{"kind"}),
+			Help: "Cassandra requests sent again: by the driver (kind query or batch) or by tally (schema changes that timed out)."}, []string{"kind"}),
 		casUnknown: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tally_cassandra_unknown_outcomes_total",
 			Help: "Cassandra writes whose outcome is unknown (timed out or cut after they may have been applied; SQLSTATE 08007)."}, []string{"kind"}),
 	}
