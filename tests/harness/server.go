@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,8 +30,10 @@ type Server struct {
 	// AdminURL is the base URL of the admin handler (/metrics, /readyz, ...).
 	AdminURL string
 
-	cancel context.CancelFunc
-	done   chan error
+	cancel   context.CancelFunc
+	done     chan error
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // StartServer starts a tally for t on an ephemeral port, over the test's
@@ -78,15 +81,17 @@ func StartServer(t testing.TB, configure func(*app.Config)) *Server {
 }
 
 // Stop ends Serve (open connections get 57P01) and waits for it; it
-// returns Serve's error. Calling it again returns nil.
+// returns Serve's error, the same on every call.
 func (s *Server) Stop() error {
-	s.cancel()
-	select {
-	case err := <-s.done:
-		return err
-	case <-time.After(30 * time.Second):
-		return fmt.Errorf("harness: Serve did not return within 30s of its context's end")
-	}
+	s.stopOnce.Do(func() {
+		s.cancel()
+		select {
+		case s.stopErr = <-s.done:
+		case <-time.After(30 * time.Second):
+			s.stopErr = fmt.Errorf("harness: Serve did not return within 30s of its context's end")
+		}
+	})
+	return s.stopErr
 }
 
 // Wait waits for Serve to return on its own (after Drain), up to d.
