@@ -94,15 +94,21 @@ func serve(args []string) error {
 	defer stop()
 	if cfg.AdminListen != "" && cfg.AdminListen != "off" {
 		aln, err := net.Listen("tcp", cfg.AdminListen)
-		if err != nil {
+		switch {
+		case err != nil && cfg.AdminListen != app.Defaults().AdminListen:
 			return fmt.Errorf("admin_listen: %w", err)
+		case err != nil:
+			// The default address is taken (another tally on this host):
+			// serve clients all the same, without the admin listener.
+			log.Error("admin listener not started: /metrics, /healthz and /readyz are unavailable; set --admin-listen", "addr", cfg.AdminListen, "err", err)
+		default:
+			log.Info("admin listening", "addr", aln.Addr().String(), "pprof", cfg.Pprof)
+			go func() {
+				if err := srv.ServeAdmin(ctx, aln); err != nil {
+					log.Error("admin listener failed", "err", err)
+				}
+			}()
 		}
-		log.Info("admin listening", "addr", aln.Addr().String(), "pprof", cfg.Pprof)
-		go func() {
-			if err := srv.ServeAdmin(ctx, aln); err != nil {
-				log.Error("admin listener failed", "err", err)
-			}
-		}()
 	}
 	log.Info("tally listening", "addr", ln.Addr().String(), "cassandra", cfg.Cassandra, "version", version,
 		"auth", cfg.AuthMethod(), "tls", cfg.TLSCert != "", "tls_required", cfg.TLSRequired)
