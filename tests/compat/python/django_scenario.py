@@ -119,6 +119,12 @@ with s.step("read back"):
     bulk = Post.objects.in_bulk([pid, other])
     s.check("in_bulk", {pid: 60, other: 0}, {k: v.likes for k, v in bulk.items()})
 
+with s.step("upsert (bulk_create update_conflicts: ON CONFLICT DO UPDATE SET likes = EXCLUDED.likes)"):
+    Post.objects.bulk_create([Post(id=pid, title="hello", likes=65), Post(id=1000, title="new", likes=5)],
+                             update_conflicts=True, unique_fields=["id"], update_fields=["likes"])
+    s.check("likes of the existing row", 65, likes_of(pid))
+    s.check("likes of the new row (id 1000)", 5, likes_of(1000))
+
 with s.step("set to an absolute value (save())"):
     post.likes = 1000
     post.save()
