@@ -521,3 +521,30 @@ func (n *recursiveNode) run(e *ectx) ([][]any, error) {
 	}
 	return out, nil
 }
+
+// filterNode keeps the rows of its input that pass cond (a WHERE condition
+// pushed down to one FROM item).
+type filterNode struct {
+	in   node
+	cond *expr
+}
+
+func (n *filterNode) columns() []column { return n.in.columns() }
+
+func (n *filterNode) run(e *ectx) ([][]any, error) {
+	rows, err := n.in.run(e)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]any
+	for _, r := range rows {
+		v, err := n.cond.eval(&ectx{x: e.x, row: r, outer: e})
+		if err != nil {
+			return nil, err
+		}
+		if truthy(v) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
