@@ -39,6 +39,15 @@ async def main():
         async with pool.acquire() as conn:
             s.check("server version is known", True, conn.get_server_version().major >= 9)
 
+    with s.step("a wrong password is refused (28P01)", call="asyncpg.connect(password='wrong-' + password)"):
+        try:
+            bad = await asyncpg.connect(host=e["PGHOST"], port=e["PGPORT"], user=e["PGUSER"],
+                                        password="wrong-" + e["PGPASSWORD"], database=e["PGDATABASE"])
+            await bad.close()
+            s.check("connect with a wrong password", "InvalidPasswordError", "connected")
+        except asyncpg.InvalidPasswordError as exc:
+            s.check("SQLSTATE", "28P01", exc.sqlstate)
+
     with s.step("create table posts"):
         async with pool.acquire() as conn:
             await conn.execute(sql("""CREATE TABLE posts (
