@@ -76,16 +76,42 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 	}
 	n := &selectNode{from: oneRow{}}
 	var err error
-	var items []node
-	for _, item := range ss.FromClause {
-		f, err := p.fromItem(item, outer)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, f)
-	}
 	where := ss.WhereClause
-	if len(items) > 0 {
+	hasLateral := false
+	for i, item := range ss.FromClause {
+		hasLateral = hasLateral || i > 0 && lateral(item)
+	}
+	if hasLateral {
+		// A lateral item reads the items before it: join in order.
+		for _, item := range ss.FromClause {
+			_, empty := n.from.(oneRow)
+			if lateral(item) && !empty {
+				f, err := p.lateralItem(item, outer, &scope{cols: n.from.columns(), parent: outer})
+				if err != nil {
+					return nil, err
+				}
+				n.from = &lateralNode{left: n.from, right: f}
+				continue
+			}
+			f, err := p.fromItem(item, outer)
+			if err != nil {
+				return nil, err
+			}
+			if empty {
+				n.from = f
+			} else {
+				n.from = &joinNode{kind: joinInner, left: n.from, right: f}
+			}
+		}
+	} else if len(ss.FromClause) > 0 {
+		var items []node
+		for _, item := range ss.FromClause {
+			f, err := p.fromItem(item, outer)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, f)
+		}
 		if n.from, where, err = p.joinItems(items, where, outer); err != nil {
 			return nil, err
 		}
@@ -95,14 +121,24 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 		if n.where, err = p.compile(where, s, sqltypes.Bool); err != nil {
 			return nil, err
 		}
+		if where == ss.WhereClause {
+			p.pushKeys(ss, n, outer)
+		}
 	}
 	agg := &scope{cols: s.cols, parent: outer, aggs: &n.aggs}
+	// GROUP BY 1 and GROUP BY <output name> (when no input column has
+	// that name) name output columns: resolved after the targets.
+	var byOutput []*pg_query.Node
 	for _, g := range ss.GroupClause {
-		// GROUP BY 1 names an output column; resolved after the targets.
 		if c := g.GetAConst(); c != nil {
+			byOutput = append(byOutput, g)
 			continue
 		}
 		x, err := p.compile(g, s, 0)
+		if pgerr.CodeOf(err) == pgerr.UndefinedColumn && bareName(g) != "" {
+			byOutput = append(byOutput, g)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -111,14 +147,20 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 	if err := p.targets(ss.TargetList, agg, n); err != nil {
 		return nil, err
 	}
-	for _, g := range ss.GroupClause {
-		if c := g.GetAConst(); c != nil {
-			i := int(c.GetIval().GetIval())
-			if i < 1 || i > len(n.targets) {
-				return nil, pgerr.New(pgerr.InvalidColumnReference, "GROUP BY position %d is not in select list", i)
+	for _, g := range byOutput {
+		if name := bareName(g); name != "" {
+			i := indexOf(n.out, name)
+			if i < 0 {
+				return nil, pgerr.New(pgerr.UndefinedColumn, "column %q does not exist", name)
 			}
-			n.groups = append(n.groups, n.targets[i-1])
+			n.groups = append(n.groups, n.targets[i])
+			continue
 		}
+		i := int(g.GetAConst().GetIval().GetIval())
+		if i < 1 || i > len(n.targets) {
+			return nil, pgerr.New(pgerr.InvalidColumnReference, "GROUP BY position %d is not in select list", i)
+		}
+		n.groups = append(n.groups, n.targets[i-1])
 	}
 	if ss.HavingClause != nil {
 		if n.having, err = p.compile(ss.HavingClause, agg, sqltypes.Bool); err != nil {
@@ -126,6 +168,16 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 		}
 	}
 	n.distinct = len(ss.DistinctClause) > 0
+	for _, d := range ss.DistinctClause {
+		if d == nil || d.Node == nil {
+			continue // plain DISTINCT
+		}
+		x, err := p.compile(d, agg, 0)
+		if err != nil {
+			return nil, err
+		}
+		n.distinctOn = append(n.distinctOn, x)
+	}
 	if n.sorts, err = p.sorts(ss.SortClause, &scope{cols: s.cols, parent: outer, aggs: &n.aggs}, n.out, n.targets, true); err != nil {
 		return nil, err
 	}
@@ -584,7 +636,7 @@ func (p *planner) fromItem(n *pg_query.Node, outer *scope) (node, error) {
 		}
 		return renamed(in, rs.Alias.Aliasname, rs.Alias.Colnames), nil
 	case n.GetRangeFunction() != nil:
-		return p.rangeFunction(n.GetRangeFunction(), outer)
+		return p.rangeFunction(n.GetRangeFunction(), outer, nil)
 	}
 	return nil, pgerr.Unsupported("tally does not support this FROM item yet: %s", nodeName(n))
 }
@@ -718,6 +770,9 @@ func (p *planner) subLink(sl *pg_query.SubLink, s *scope) (*expr, error) {
 			return out, err
 		}}, nil
 	case pg_query.SubLinkType_ANY_SUBLINK, pg_query.SubLinkType_ALL_SUBLINK:
+		if len(cols) != 1 {
+			return nil, pgerr.New(pgerr.SyntaxError, "subquery has too many columns")
+		}
 		l, err := p.compile(sl.Testexpr, s, 0)
 		if err != nil {
 			return nil, err
@@ -740,4 +795,35 @@ func (p *planner) subLink(sl *pg_query.SubLink, s *scope) (*expr, error) {
 		return anyAll(op, l, arr, sl.SubLinkType == pg_query.SubLinkType_ALL_SUBLINK)
 	}
 	return nil, pgerr.Unsupported("tally does not support this kind of subquery yet")
+}
+
+// lateral reports FROM items that may read the items before them.
+func lateral(n *pg_query.Node) bool {
+	return n.GetRangeFunction() != nil || (n.GetRangeSubselect() != nil && n.GetRangeSubselect().Lateral)
+}
+
+// lateralItem plans a function or LATERAL subquery in FROM that reads
+// the items before it (left).
+func (p *planner) lateralItem(n *pg_query.Node, outer, left *scope) (node, error) {
+	if rf := n.GetRangeFunction(); rf != nil {
+		return p.rangeFunction(rf, outer, left)
+	}
+	rs := n.GetRangeSubselect()
+	in, err := p.planSelect(rs.Subquery.GetSelectStmt(), left)
+	if err != nil {
+		return nil, err
+	}
+	if rs.Alias == nil {
+		return renamed(in, "", nil), nil
+	}
+	return renamed(in, rs.Alias.Aliasname, rs.Alias.Colnames), nil
+}
+
+// bareName is the name of an unqualified column reference, or "".
+func bareName(n *pg_query.Node) string {
+	cr := n.GetColumnRef()
+	if cr == nil || len(cr.Fields) != 1 || cr.Fields[0].GetString_() == nil {
+		return ""
+	}
+	return cr.Fields[0].GetString_().Sval
 }
