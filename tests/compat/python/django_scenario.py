@@ -15,7 +15,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compat_django.settings")
 
 from compat_common import Scenario, env  # noqa: E402
 
-s = Scenario("django")
+# DJANGO_SETTINGS_MODULE=compat_django.settings_default_apps runs the same steps in a project
+# that also has contenttypes and auth (client "django_default_apps").
+_settings = os.environ["DJANGO_SETTINGS_MODULE"].rsplit(".", 1)[-1]
+s = Scenario("django" + ("" if _settings == "settings" else "_" + _settings.removeprefix("settings_")))
 env()  # every PG* variable must be set; settings.py reads them
 
 import django  # noqa: E402
