@@ -151,6 +151,17 @@ public final class PgjdbcScenario {
       expect("executeUpdate, generated id, likes", new long[] {1, 2, 0}, got);
     });
 
+    step("list the posts", () -> {
+      String got = call("SELECT id, title FROM posts ORDER BY id", () -> {
+        StringBuilder b = new StringBuilder();
+        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT id, title FROM posts ORDER BY id")) {
+          while (rs.next()) b.append(rs.getLong(1)).append(' ').append(rs.getString(2)).append(';');
+        }
+        return b.toString();
+      });
+      expect("posts ORDER BY id", "1 hello;2 second;", got);
+    });
+
     step("increment 50 times with one PreparedStatement (server-prepared after 5)", () -> {
       try (PreparedStatement ps = conn.prepareStatement("UPDATE posts SET likes = likes + ? WHERE id = ?")) {
         for (int i = 1; i <= 50; i++) {

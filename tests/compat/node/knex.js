@@ -49,6 +49,13 @@ s.step('insert returning the id and the default', async () => {
   expect('the row', { id, title: 'hello', likes: '0' }, await row());
 });
 
+s.step('list and count the posts', async () => {
+  const rows = await call("knex('posts').orderBy('id')", () => knex('posts').orderBy('id'));
+  expect("titles of knex('posts').orderBy('id')", ['hello', 'second'], rows.map((r) => r.title));
+  const [{ n }] = await call("knex('posts').count('* as n')", () => knex('posts').count('* as n'));
+  expect("knex('posts').count()", '2', n);
+});
+
 s.step('increment 50 times', async () => {
   for (let i = 0; i < 50; i++) {
     const n = await call(`knex('posts').where({ id }).increment('likes', 1) #${i + 1}`, () =>

@@ -40,6 +40,11 @@ s.step('insert with RETURNING', async () => {
   expect('INSERT rowCount', 2, r.rowCount);
 });
 
+s.step('list the posts', async () => {
+  const r = await q('SELECT id, title FROM posts ORDER BY id');
+  expect('SELECT id, title FROM posts ORDER BY id', [{ id: '1', title: 'hello' }, { id: '2', title: 'second' }], r.rows);
+});
+
 s.step('increment 50 times (named prepared statement)', async () => {
   for (let i = 0; i < 50; i++) {
     const r = await call('pool.query({name: "like", ...})', () =>

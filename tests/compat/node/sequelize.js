@@ -46,6 +46,13 @@ s.step('Post.create assigns the id and the default', async () => {
   expect('Post.findByPk', { id: String(post.id), title: 'hello', likes: '0' }, p && { ...p.get({ plain: true }), id: String(p.id) });
 });
 
+s.step('list and count the posts (findAll, count)', async () => {
+  await call("Post.create({ title: 'second' })", () => Post.create({ title: 'second' }));
+  const all = await call("Post.findAll({ order: [['id', 'ASC']] })", () => Post.findAll({ order: [['id', 'ASC']] }));
+  expect('titles of Post.findAll', ['hello', 'second'], all.map((p) => p.title));
+  expect('Post.count()', 2, await call('Post.count()', () => Post.count()));
+});
+
 s.step('increment 50 times (instance.increment)', async () => {
   for (let i = 0; i < 50; i++) {
     await call(`post.increment('likes') #${i + 1}`, () => post.increment('likes', { by: 1 }));

@@ -49,6 +49,9 @@ title|text||not null|
 likes|bigint||not null|0" -At -c '\d posts'
 
 check "insert two rows" "INSERT 0 2" -c "INSERT INTO posts (id, title) VALUES (1, 'hello'), (2, 'second')"
+check "list the posts" "1|hello|0
+2|second|0" -At -c "SELECT id, title, likes FROM posts ORDER BY id"
+value "count the posts" "SELECT count(*) FROM posts" 2
 value "read the default" "SELECT likes FROM posts WHERE id = 1" 0
 
 # 50 increments in one session, from a script file, as a migration or cron job would.

@@ -104,6 +104,25 @@ func main() {
 		return scenario.Expect("db.First(&post, id)", Post{ID: p.ID, Title: "hello", Likes: 0}, got)
 	})
 
+	run.Step("list and count the posts (Order, Find, Count)", func() error {
+		var posts []Post
+		if err := db.Order("id").Find(&posts).Error; err != nil {
+			return scenario.Errf(err, "db.Order(\"id\").Find(&posts)")
+		}
+		titles := []string{}
+		for _, x := range posts {
+			titles = append(titles, x.Title)
+		}
+		if err := scenario.Expect("titles of db.Order(\"id\").Find(&posts)", []string{"hello", "second"}, titles); err != nil {
+			return err
+		}
+		var n int64
+		if err := db.Model(&Post{}).Count(&n).Error; err != nil {
+			return scenario.Errf(err, "db.Model(&Post{}).Count(&n)")
+		}
+		return scenario.Expect("db.Model(&Post{}).Count", int64(2), n)
+	})
+
 	increment := func(tx *gorm.DB, n int) error {
 		res := tx.Model(&p).UpdateColumn("likes", gorm.Expr("likes + ?", n))
 		if res.Error != nil {
