@@ -30,6 +30,19 @@ check() {
 value() { check "$1" "$3" -Atc "$2"; }
 
 value "connect with password" "SELECT current_user" "$PGUSER"
+if [[ -n ${COMPAT_AUTH:-} ]]; then
+  got=$(PGPASSWORD=wrong-pass "$PSQL" -X -Atc 'SELECT 1' 2>&1)
+  if [[ $got == *"password authentication failed for user \"$PGUSER\""* ]]; then
+    echo "ok   a wrong password is refused"
+  else
+    echo "FAIL step 'a wrong password is refused'"
+    echo "  call:     PGPASSWORD=wrong-pass psql -Atc 'SELECT 1'"
+    echo "  expected: FATAL: password authentication failed for user \"$PGUSER\""
+    echo "  actual:   $got"
+    failed=$((failed + 1))
+    [[ -n ${COMPAT_KEEP_GOING:-} ]] || exit 1
+  fi
+fi
 
 check "create table" "CREATE TABLE" -c "CREATE TABLE posts (
   id bigint PRIMARY KEY,
