@@ -83,6 +83,7 @@ var engineCases = []struct{ query, want string }{
 	{`SELECT current_schemas(true), current_schemas(false), current_schema()`, "{pg_catalog,public}|{public}|public"},
 	{`SELECT s, s * 2 FROM generate_series(1, 3) s ORDER BY s DESC`, "3|6\n2|4\n1|2"},
 	{`SELECT x FROM unnest(ARRAY['b', 'a']) AS x ORDER BY x`, "a\nb"},
+	{`SELECT n, s FROM unnest(ARRAY[1, 2, 3], ARRAY['a']) AS u(n, s)`, "1|a\n2|NULL\n3|NULL"},
 	{`SELECT nspname FROM pg_namespace WHERE nspname OPERATOR(pg_catalog.~) '^pg_c' COLLATE pg_catalog.default`, "pg_catalog"},
 	{`SELECT typname, typlen, typcategory, typelem, typarray FROM pg_type WHERE oid IN (19, 1003, 22) ORDER BY oid`, "name|64|S|18|1003\nint2vector|-1|A|21|1006\n_name|-1|A|19|0"},
 	{`SELECT count(*) > 0 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'pg_catalog' AND c.relname = 'pg_attribute'`, "t"},

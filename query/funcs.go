@@ -431,23 +431,38 @@ func (p *planner) rangeFunction(rf *pg_query.RangeFunction, outer *scope) (node,
 	n := &funcNode{name: name, args: args}
 	switch name {
 	case "unnest":
-		if len(args) != 1 {
+		// unnest(a, b, ...) in FROM zips its arrays, NULL-padding the
+		// shorter ones (Django's bulk_create inserts FROM UNNEST of one
+		// array per column).
+		if len(args) == 0 {
 			return nil, pgerr.New(pgerr.UndefinedFunction, "function unnest() does not exist")
 		}
-		et := elemOf(args[0].typ)
-		if args[0].lit != nil {
-			args[0] = castExpr(args[0], sqltypes.TextArray, -1)
-			et = sqltypes.Text
+		for i := range args {
+			et := elemOf(args[i].typ)
+			if args[i].lit != nil {
+				args[i] = castExpr(args[i], sqltypes.TextArray, -1)
+				et = sqltypes.Text
+			}
+			if et == 0 {
+				et = sqltypes.Text
+			}
+			n.cols = append(n.cols, column{name: "unnest", typ: et, typmod: -1})
 		}
-		if et == 0 {
-			et = sqltypes.Text
-		}
-		n.cols = []column{{name: "unnest", typ: et, typmod: -1}}
 		n.fn = func(_ *ectx, a []any) ([][]any, error) {
-			items, _ := a[0].([]any)
-			out := make([][]any, len(items))
-			for i, it := range items {
-				out[i] = []any{it}
+			lists := make([][]any, len(a))
+			rows := 0
+			for i, v := range a {
+				lists[i], _ = v.([]any)
+				rows = max(rows, len(lists[i]))
+			}
+			out := make([][]any, rows)
+			for r := range out {
+				out[r] = make([]any, len(lists))
+				for i, l := range lists {
+					if r < len(l) {
+						out[r][i] = l[r]
+					}
+				}
 			}
 			return out, nil
 		}

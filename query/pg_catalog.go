@@ -135,7 +135,9 @@ func pgAttribute(x *execCtx, b *rowBuilder) error {
 	for _, t := range snap.tables {
 		oid := tableOID(t)
 		for _, c := range t.Columns {
-			b.add(attrRow(oid, c.Name, c.Type, c.TypMod, c.Num, c.NotNull || t.IsKey(c), c.Default != nil))
+			row := attrRow(oid, c.Name, c.Type, c.TypMod, c.Num, c.NotNull || t.IsKey(c), c.Default != nil && c.Identity == "")
+			row["attidentity"] = c.Identity // "a", "d" or "" as in Postgres
+			b.add(row)
 		}
 		for i, sc := range systemColumns {
 			b.add(attrRow(oid, sc.name, sc.typ, -1, -1-i, true, false))
@@ -244,7 +246,7 @@ func pgAttrdef(x *execCtx, b *rowBuilder) error {
 	for _, t := range snap.tables {
 		oid := tableOID(t)
 		for _, c := range t.Columns {
-			if c.Default != nil {
+			if c.Default != nil && c.Identity == "" { // an identity has no pg_attrdef row
 				b.add(map[string]any{"oid": oid + 4096 + int64(c.Num), "adrelid": oid, "adnum": c.Num, "adbin": defaultExpr(c)})
 			}
 		}
@@ -264,6 +266,8 @@ func defaultExpr(c *catalog.Column) string {
 		return "CURRENT_DATE"
 	case "gen_random_uuid":
 		return "gen_random_uuid()"
+	case "nextval":
+		return "nextval('" + d.Seq + "'::regclass)"
 	case "":
 	default:
 		return d.Func + "()"
