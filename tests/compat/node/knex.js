@@ -111,6 +111,24 @@ s.step('knex.transaction that rolls back', async () => {
   await expectLikes(12);
 });
 
+s.step('nested transaction (savepoint) rolls back alone', async () => {
+  const boom = new Error('inner rollback');
+  await call('knex.transaction(outer with a failing inner trx.transaction)', () => knex.transaction(async (trx) => {
+    await trx('posts').where({ id }).increment('likes', 1);
+    let got;
+    try {
+      await trx.transaction(async (inner) => {
+        await inner('posts').where({ id }).increment('likes', 100);
+        throw boom;
+      });
+    } catch (err) {
+      got = err;
+    }
+    if (got !== boom) throw got || new Error('inner transaction did not reject');
+  }));
+  await expectLikes(13);
+});
+
 s.step('delete the row', async () => {
   const n = await call("knex('posts').where({ id }).del()", () => knex('posts').where({ id }).del());
   expect('rows deleted', 1, n);

@@ -237,6 +237,28 @@ func main() {
 		return expectLikes(12)
 	})
 
+	run.Step("nested db.Transaction rolls back to its savepoint", func() error {
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := increment(tx, 1); err != nil {
+				return err
+			}
+			inner := tx.Transaction(func(tx2 *gorm.DB) error {
+				if err := increment(tx2, 100); err != nil {
+					return err
+				}
+				return errRollback
+			})
+			if !errors.Is(inner, errRollback) {
+				return scenario.Errf(inner, "nested tx.Transaction returning an error")
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return expectLikes(13)
+	})
+
 	run.Step("Delete", func() error {
 		res := db.Delete(&p)
 		if res.Error != nil {
