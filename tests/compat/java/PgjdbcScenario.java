@@ -276,6 +276,17 @@ public final class PgjdbcScenario {
       expectLikes(1, 12);
     });
 
+    step("setSavepoint and rollback(savepoint) undo only the inner work", () -> {
+      call("setAutoCommit(false)", () -> { conn.setAutoCommit(false); return null; });
+      update(conn, "UPDATE posts SET likes = likes + ? WHERE id = ?", 1L, 1L);
+      java.sql.Savepoint sp = call("setSavepoint()", () -> conn.setSavepoint());
+      update(conn, "UPDATE posts SET likes = likes + ? WHERE id = ?", 100L, 1L);
+      call("rollback(savepoint)", () -> { conn.rollback(sp); return null; });
+      call("commit()", () -> { conn.commit(); return null; });
+      call("setAutoCommit(true)", () -> { conn.setAutoCommit(true); return null; });
+      expectLikes(1, 13);
+    });
+
     step("delete the row", () -> {
       expect("DELETE rows", 1, update(conn, "DELETE FROM posts WHERE id = ?", 1L));
       expect("likes of the deleted row (-1: no row)", -1L, likes(1));
