@@ -26,6 +26,18 @@ type Post struct {
 	Likes int64  `gorm:"not null;default:0"`
 }
 
+// PostV2 is the next version of the model: a new counter column that AutoMigrate adds
+// with ALTER TABLE.
+type PostV2 struct {
+	ID     int64  `gorm:"primaryKey"`
+	Title  string `gorm:"not null"`
+	Likes  int64  `gorm:"not null;default:0"`
+	Shares int64  `gorm:"not null;default:0"`
+}
+
+// TableName keeps PostV2 on the posts table.
+func (PostV2) TableName() string { return "posts" }
+
 var errRollback = errors.New("roll back on purpose")
 
 func main() {
@@ -272,6 +284,35 @@ func main() {
 			return scenario.Expect("db.First of the deleted post: error", gorm.ErrRecordNotFound.Error(), fmt.Sprint(err))
 		}
 		return nil
+	})
+
+	run.Step("AutoMigrate of a new model version adds a column (the next deploy)", func() error {
+		// A new release opens its own pool: the old one's cached statements still describe
+		// the old table (a server, Postgres included, answers them 0A000 "cached plan must
+		// not change result type" once).
+		db2, err := gorm.Open(postgres.Open(scenario.DSN()), &gorm.Config{Logger: db.Logger})
+		if err != nil {
+			return scenario.Errf(err, "gorm.Open (new release)")
+		}
+		if sqlDB, err := db2.DB(); err == nil {
+			defer sqlDB.Close()
+		}
+		if err := db2.AutoMigrate(&PostV2{}); err != nil {
+			return scenario.Errf(err, "db.AutoMigrate(&PostV2{}) (adds shares)")
+		}
+		v2 := PostV2{Title: "v2"}
+		if err := db2.Create(&v2).Error; err != nil {
+			return scenario.Errf(err, "db.Create(&PostV2{Title: \"v2\"})")
+		}
+		res := db2.Model(&v2).UpdateColumn("shares", gorm.Expr("shares + ?", 3))
+		if res.Error != nil {
+			return scenario.Errf(res.Error, "UpdateColumn(\"shares\", gorm.Expr(\"shares + ?\", 3))")
+		}
+		var got PostV2
+		if err := db2.First(&got, v2.ID).Error; err != nil {
+			return scenario.Errf(err, "db.First(&PostV2{}, %d)", v2.ID)
+		}
+		return scenario.Expect("PostV2 after the new column and an increment", PostV2{ID: v2.ID, Title: "v2", Likes: 0, Shares: 3}, got)
 	})
 
 	run.Done()
