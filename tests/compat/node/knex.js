@@ -135,4 +135,16 @@ s.step('delete the row', async () => {
   expect('the deleted row', undefined, await row());
 });
 
+s.step('the next release\'s migration adds a column', async () => {
+  const dirs = [path.join(__dirname, 'migrations'), path.join(__dirname, 'migrations_v2')];
+  const [batch, log] = await call('knex.migrate.latest({ directory: [migrations, migrations_v2] })', () =>
+    knex.migrate.latest({ directory: dirs }));
+  expect('migrations run', [2, ['20260102000000_add_shares.js']], [batch, log]);
+  const [row] = await call("knex('posts').insert({ title: 'v2' }).returning('id')", () => knex('posts').insert({ title: 'v2' }).returning('id'));
+  const n = await call("knex('posts').where({ id }).increment('shares', 3)", () => knex('posts').where({ id: row.id }).increment('shares', 3));
+  expect('rows updated', 1, n);
+  const got = await call("knex('posts').where({ id }).first()", () => knex('posts').where({ id: row.id }).first());
+  expect('the new row', { id: row.id, title: 'v2', likes: '0', shares: '3' }, got);
+});
+
 s.run(() => knex.destroy());
