@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -17,6 +19,9 @@ const catalogPostsDDL = `CREATE TABLE posts (post_id bigint PRIMARY KEY, title t
 // psql runs the psql 15 client against tally and returns its output.
 func psql(t *testing.T, tl *harness.Tally, args ...string) string {
 	t.Helper()
+	if _, err := os.Stat("/usr/bin/psql"); err != nil {
+		t.Skip("no psql client at /usr/bin/psql (apt-get install postgresql-client-15)")
+	}
 	host, port, _ := strings.Cut(tl.Addr, ":")
 	cmd := exec.Command("/usr/bin/psql", append([]string{"-X", "-h", host, "-p", port, "-U", "tally", "-d", tl.Database}, args...)...)
 	cmd.Env = append(cmd.Environ(), "PGSSLMODE=disable", "PGCONNECT_TIMEOUT=10", "PAGER=")
@@ -121,6 +126,36 @@ func TestScans(t *testing.T) {
 	}
 	if len(maps) != 1 || maps[0]["post_id"] != int64(5) || maps[0]["title"] != "post e" || maps[0]["likes"] != int64(10) {
 		t.Fatalf("SELECT * ... DESC LIMIT 1 = %v", maps)
+	}
+
+	rows, err = c.Query(ctx, `SELECT post_id FROM posts WHERE likes >= $1 ORDER BY post_id LIMIT $2 OFFSET $3`, 10, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || fmt.Sprint(ids) != "[2 4]" {
+		t.Fatalf("LIMIT $2 OFFSET $3 = %v, %v; want [2 4]", ids, err)
+	}
+	// GORM's First: a key lookup with ORDER BY and LIMIT.
+	var title string
+	if err := c.QueryRow(ctx, `SELECT title FROM "posts" WHERE "posts"."post_id" = $1 ORDER BY "posts"."post_id" LIMIT 1`, int64(4)).Scan(&title); err != nil || title != "post d" {
+		t.Fatalf("First = %q, %v", title, err)
+	}
+	// = ANY($1) with an array parameter: a key read of each element.
+	rows, err = c.Query(ctx, `SELECT post_id, likes FROM posts WHERE post_id = ANY($1) ORDER BY post_id`, []int64{2, 3, 5, 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]int64, error) {
+		var a [2]int64
+		err := r.Scan(&a[0], &a[1])
+		return a, err
+	})
+	if err != nil || fmt.Sprint(got) != "[[2 16] [5 10]]" {
+		t.Fatalf("= ANY($1) = %v, %v", got, err)
+	}
+	if err := c.QueryRow(ctx, `SELECT count(*) FROM posts WHERE post_id = 3`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("count of a deleted row = %d, %v", n, err)
 	}
 
 	mustExec(t, c, `CREATE TABLE migrations (id integer PRIMARY KEY, name varchar(255), batch integer)`)
