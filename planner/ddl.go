@@ -195,7 +195,9 @@ func (p *planCtx) alterTable(as *pg_query.AlterTableStmt) (rewrite.Op, error) {
 	for _, n := range as.Cmds {
 		cmd := n.GetAlterTableCmd()
 		var c *catalog.Column
-		if cmd.Subtype != pg_query.AlterTableType_AT_AddColumn {
+		switch cmd.Subtype {
+		case pg_query.AlterTableType_AT_ColumnDefault, pg_query.AlterTableType_AT_DropNotNull,
+			pg_query.AlterTableType_AT_SetNotNull, pg_query.AlterTableType_AT_AlterColumnType:
 			if c = next.Column(cmd.Name); c == nil {
 				return nil, pgerr.New(pgerr.UndefinedColumn, "column %q of relation %q does not exist", cmd.Name, t.Name)
 			}
