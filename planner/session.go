@@ -317,7 +317,14 @@ func (st *Statement) run(ctx context.Context, params []any) (*rewrite.Result, er
 				types[i] = f.OID
 			}
 			opts := st.sess.env.Options
-			op = &rewrite.Idempotent{Key: key, Fingerprint: st.text, Types: types, Op: op,
+			// The fingerprint names the table's incarnation: a key reused
+			// after the table was dropped and created again is another
+			// statement (22023), not a replay that would write nothing.
+			fp := st.text
+			if t := rewrite.OpTable(op); t != nil {
+				fp += " /* table " + t.ID + " */"
+			}
+			op = &rewrite.Idempotent{Key: key, Fingerprint: fp, Types: types, Op: op,
 				Window: opts.IdempotencyWindow, Settle: opts.Settle}
 		}
 	}

@@ -176,6 +176,14 @@ func Recheck(ctx context.Context, env *Env, op Op) error {
 	return err
 }
 
+// OpTable returns the table an operation writes or reads, or nil.
+func OpTable(op Op) *catalog.Table {
+	if top, ok := op.(tableOp); ok {
+		return top.table()
+	}
+	return nil
+}
+
 // Tables returns the tables of keyspace ks, sorted by name, reloading the
 // cache when it is older than TTL.
 func (c *Catalog) Tables(ctx context.Context, s Store, ks string) ([]*catalog.Table, error) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tally-db/tally/catalog"
 	"github.com/tally-db/tally/tests/harness"
 )
 
@@ -97,9 +98,17 @@ func TestIdempotencyKeyResumesPendingClaim(t *testing.T) {
 	const stmt = `UPDATE posts SET likes = likes + 1 WHERE post_id = 1 /*idempotency_key='pending'*/`
 	ts := time.Now().UnixMicro()
 	txid := [16]byte{0x10, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 1, 2, 3, 4, 5, 6}
+	defs, err := tl.Raw.Query(ctx, harness.Stmt(`SELECT def FROM `+tl.Database+`.tally_catalog WHERE name = 'posts'`))
+	if err != nil || len(defs) != 1 {
+		t.Fatalf("catalog row: %v %v", defs, err)
+	}
+	table, err := catalog.Unmarshal(defs[0][0].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := tl.Raw.Exec(ctx, harness.Stmt(
 		`INSERT INTO `+tl.Database+`.tally_idempotency (key, fingerprint, ts, txid) VALUES (?, ?, ?, ?)`,
-		"pending", stmt+" []", ts, txid)); err != nil {
+		"pending", stmt+" /* table "+table.ID+" */ []", ts, txid)); err != nil {
 		t.Fatal(err)
 	}
 	expectTag(t, c, "UPDATE 1", stmt)
@@ -114,4 +123,20 @@ func TestIdempotencyKeyResumesPendingClaim(t *testing.T) {
 	if len(rows) != 1 || rows[0][0] != ts {
 		t.Fatalf("delta rows %v, want one stamped %d (the claim's)", rows, ts)
 	}
+}
+
+// A key reused after its table was dropped and created again is not a
+// replay: the earlier result belongs to another table.
+func TestIdempotencyKeyAfterRecreate(t *testing.T) {
+	tl := harness.Start(t)
+	c := tl.Connect(t)
+	ddl := `CREATE TABLE posts (post_id bigint PRIMARY KEY, likes bigint NOT NULL DEFAULT 0)`
+	mustExec(t, c, ddl)
+	mustExec(t, c, `INSERT INTO posts (post_id) VALUES (2)`)
+	inc := `UPDATE posts SET likes = likes + 1 WHERE post_id = 2 /*idempotency_key='like-42'*/`
+	expectTag(t, c, "UPDATE 1", inc)
+	mustExec(t, c, `DROP TABLE posts`)
+	mustExec(t, c, ddl)
+	mustExec(t, c, `INSERT INTO posts (post_id) VALUES (2)`)
+	expectCode(t, c, "22023", inc)
 }
