@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/tally-db/tally/planner"
 	"github.com/tally-db/tally/proxy"
@@ -39,6 +40,9 @@ func (a sessionAdapter) Fail()                                 { a.s.Fail() }
 func (a sessionAdapter) TxStatus() byte                        { return a.s.TxStatus() }
 func (a sessionAdapter) ParameterStatus() map[string]string    { return a.s.ParameterStatus() }
 func (a sessionAdapter) Close()                                { a.s.Close() }
+
+// Timeouts implements proxy.TimeoutSession.
+func (a sessionAdapter) Timeouts() (statement, idleInTx time.Duration) { return a.s.Timeouts() }
 
 type stmtAdapter struct{ st *planner.Statement }
 

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,22 @@ type Config struct {
 	TLSCert, TLSKey string
 	// TLSRequired refuses clients that don't use TLS.
 	TLSRequired bool
+
+	// Limits (proxy/limits.go): each answered with Postgres' SQLSTATE.
+	MaxConnections int // connections served at once (53300 beyond); 0: no limit
+	MaxMessageSize int // bytes of one client message (08P01 beyond, unread)
+	// StatementTimeout and IdleInTransactionTimeout are the server
+	// defaults of statement_timeout (57014) and
+	// idle_in_transaction_session_timeout (25P03); 0: none. Sessions
+	// change theirs with SET.
+	StatementTimeout         time.Duration
+	IdleInTransactionTimeout time.Duration
+	StartupTimeout           time.Duration // startup and authentication; the client is dropped after it
+	// AuthFailureDelay delays the answer to a failed authentication,
+	// doubling per consecutive failure from one address up to
+	// AuthFailureDelayMax.
+	AuthFailureDelay    time.Duration
+	AuthFailureDelayMax time.Duration
 }
 
 // Defaults returns the default configuration.
@@ -65,6 +82,12 @@ func Defaults() Config {
 		Settle:            2 * time.Minute,
 		RollupThreshold:   64,
 		IdempotencyWindow: 24 * time.Hour,
+
+		MaxConnections:      1000,
+		MaxMessageSize:      64 << 20,
+		StartupTimeout:      time.Minute,
+		AuthFailureDelay:    100 * time.Millisecond,
+		AuthFailureDelayMax: 5 * time.Second,
 	}
 }
 
@@ -81,6 +104,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("auth: unknown method %q (want trust, password, md5 or scram-sha-256)", c.Auth)
 	case c.AuthMethod() != string(proxy.AuthTrust) && c.UsersFile == "":
 		return fmt.Errorf("auth: %s needs --users-file", c.Auth)
+	case c.MaxConnections < 0 || c.MaxMessageSize < 0 || c.StatementTimeout < 0 || c.IdleInTransactionTimeout < 0 ||
+		c.StartupTimeout < 0 || c.AuthFailureDelay < 0 || c.AuthFailureDelayMax < 0:
+		return errors.New("limits: max connections, message size, timeouts and delays can't be negative")
+	case c.MaxMessageSize > 0 && c.MaxMessageSize < 64<<10:
+		return fmt.Errorf("max-message-size: %d is below 64 KiB (authentication messages alone may be that long)", c.MaxMessageSize)
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return errors.New("tls: give both --tls-cert and --tls-key")
 	case c.TLSRequired && c.TLSCert == "":
@@ -108,6 +136,12 @@ func ProxyConfig(cfg Config, log *slog.Logger) (proxy.Config, error) {
 		ServerVersion: proxy.DefaultServerVersion,
 		Auth:          proxy.AuthMethod(cfg.AuthMethod()),
 		TLSRequired:   cfg.TLSRequired,
+
+		MaxConnections:      cfg.MaxConnections,
+		MaxMessageSize:      cfg.MaxMessageSize,
+		StartupTimeout:      cfg.StartupTimeout,
+		AuthFailureDelay:    cfg.AuthFailureDelay,
+		AuthFailureDelayMax: cfg.AuthFailureDelayMax,
 	}
 	if cfg.UsersFile != "" {
 		src, err := users.Open(cfg.UsersFile, log)
@@ -145,7 +179,16 @@ func NewEngine(cfg Config, store rewrite.Store, log *slog.Logger) *planner.Engin
 			Replication: cfg.Replication, Shards: cfg.Shards, GCGraceSeconds: cfg.GCGraceSeconds,
 			Settle: cfg.Settle, IdempotencyWindow: cfg.IdempotencyWindow,
 		},
+		Settings: map[string]string{
+			"statement_timeout":                   millis(cfg.StatementTimeout),
+			"idle_in_transaction_session_timeout": millis(cfg.IdleInTransactionTimeout),
+		},
 	}, store, log)
+}
+
+// millis is a duration as a Postgres time setting (milliseconds).
+func millis(d time.Duration) string {
+	return strconv.FormatInt(d.Milliseconds(), 10)
 }
 
 // Serve runs tally over engine on ln until ctx ends, with trust

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"sync"
+	"time"
 )
 
 // backendKey is what BackendKeyData tells a client and what a
@@ -20,12 +21,18 @@ type backendKey struct {
 type running struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc
+	// timeout is the session's statement_timeout (0: none), set by the
+	// connection's goroutine before each message (limits.go).
+	timeout time.Duration
 }
 
 // start derives the context of one statement execution from ctx; done
 // must be called when it returns.
 func (r *running) start(ctx context.Context) (stmtCtx context.Context, done func()) {
 	stmtCtx, cancel := context.WithCancel(ctx)
+	if r.timeout > 0 {
+		stmtCtx, cancel = context.WithTimeout(ctx, r.timeout)
+	}
 	r.mu.Lock()
 	r.cancel = cancel
 	r.mu.Unlock()

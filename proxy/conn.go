@@ -91,6 +91,9 @@ type conn struct {
 	fatal error
 
 	interrupted atomic.Bool
+
+	// lim is the connection's share of the limits (limits.go).
+	lim connLimits
 }
 
 // newConn prepares a connection; serve runs it.
@@ -171,12 +174,15 @@ func (c *conn) logEnd(err error) {
 // connection fails or a fatal error is sent. It returns why it ended.
 func (c *conn) loop() error {
 	for {
+		c.armIdleTimeout()
 		msg, err := c.be.Receive()
 		if err != nil {
 			c.deferred = nil // never committed, as in Postgres
 			c.receiveFailed(err)
 			return c.endErr()
 		}
+		c.lim.idleStatus = 0
+		c.running.timeout, _ = c.timeouts()
 		if c.deferred != nil {
 			c.runDeferred(msg)
 		}
@@ -213,6 +219,8 @@ func (c *conn) receiveFailed(err error) {
 	switch {
 	case c.interrupted.Load():
 		c.sendFatal(pgerr.New(pgerr.AdminShutdown, "terminating connection due to administrator command"))
+	case c.idleTimedOut():
+		c.sendFatal(idleTimeoutError())
 	case c.in.err != nil:
 		c.ioErr = c.in.err
 	default:
@@ -273,6 +281,7 @@ func (c *conn) readyForQuery() {
 	}
 	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: status})
 	c.flush()
+	c.lim.idleStatus = status
 }
 
 // txStatus is the session's transaction status ('I', 'T' or 'E').

@@ -29,6 +29,7 @@ import (
 //	begin/commit/rollback/abort   change the transaction status
 //	settz ZONE      reports TimeZone=ZONE through ParameterStatus
 //	sleep           blocks until its context is cancelled
+//	timeouts S I    sets statement_timeout S and idle_in_transaction_session_timeout I (ms)
 //	anything else   a statement with no rows whose tag is the word upper-cased
 type fakeEngine struct {
 	mu       sync.Mutex
@@ -73,6 +74,15 @@ type fakeSession struct {
 	executed   []string
 	closed     chan struct{}
 	once       sync.Once
+	// stmtTimeout and idleTimeout are what Timeouts reports ("timeouts").
+	stmtTimeout, idleTimeout time.Duration
+}
+
+// Timeouts implements proxy.TimeoutSession.
+func (s *fakeSession) Timeouts() (statement, idleInTx time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stmtTimeout, s.idleTimeout
 }
 
 // Prepare implements proxy.Session.
@@ -256,6 +266,13 @@ func (st *fakeStmt) Execute(ctx context.Context, params []any) (*proxy.Result, e
 	case "sleep":
 		<-ctx.Done()
 		return nil, ctx.Err()
+	case "timeouts":
+		stmt, _ := strconv.Atoi(st.args[0])
+		idle, _ := strconv.Atoi(st.args[1])
+		s.mu.Lock()
+		s.stmtTimeout, s.idleTimeout = time.Duration(stmt)*time.Millisecond, time.Duration(idle)*time.Millisecond
+		s.mu.Unlock()
+		return &proxy.Result{Tag: "SET"}, nil
 	case "settz":
 		s.mu.Lock()
 		s.changed = map[string]string{"TimeZone": st.args[0]}

@@ -86,6 +86,13 @@ func serve(args []string) error {
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) for TLS; with --tls-key, SSLRequest gets TLS 1.2+")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.BoolVar(&cfg.TLSRequired, "tls-required", false, "refuse clients that don't use TLS (28000)")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "client connections served at once; more get 53300 (0: no limit)")
+	fs.IntVar(&cfg.MaxMessageSize, "max-message-size", cfg.MaxMessageSize, "bytes of one client message; a longer one is refused (08P01) before it is read")
+	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", cfg.StatementTimeout, "default statement_timeout: a longer statement is cancelled (57014); 0: none")
+	fs.DurationVar(&cfg.IdleInTransactionTimeout, "idle-in-transaction-timeout", cfg.IdleInTransactionTimeout, "default idle_in_transaction_session_timeout: a session idle in a transaction block longer is closed (25P03); 0: none")
+	fs.DurationVar(&cfg.StartupTimeout, "startup-timeout", cfg.StartupTimeout, "time a client has to start up and authenticate")
+	fs.DurationVar(&cfg.AuthFailureDelay, "auth-failure-delay", cfg.AuthFailureDelay, "delay before answering a failed authentication, doubled per consecutive failure from one address (0: none)")
+	fs.DurationVar(&cfg.AuthFailureDelayMax, "auth-failure-delay-max", cfg.AuthFailureDelayMax, "cap of --auth-failure-delay")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
