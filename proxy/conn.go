@@ -144,6 +144,7 @@ func (c *conn) interrupt() {
 // Every path out closes the session and the socket.
 func (c *conn) serve() {
 	defer c.nc.Close()
+	defer c.recoverPanic()
 	defer func() {
 		if c.session != nil {
 			c.session.Close()

@@ -3,11 +3,14 @@ package proxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/tally-db/tally/pgerr"
 )
 
@@ -204,4 +207,22 @@ func (c *conn) throttleAuthFailure() {
 	ctx, cancel := context.WithTimeout(c.ctx, d)
 	defer cancel()
 	<-ctx.Done()
+}
+
+// recoverPanic keeps a bug met while serving one connection (a panic in
+// the engine, say) from ending the process and every other client's
+// session: it logs the panic with its stack and ends this connection
+// with FATAL XX000. Deferred by serve, after the socket's Close.
+func (c *conn) recoverPanic() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	c.log.Error("proxy: panic serving connection", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	if c.ioErr == nil && c.fatal == nil {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+		c.be.Send(&pgproto3.ErrorResponse{Severity: "FATAL", SeverityUnlocalized: "FATAL",
+			Code: string(pgerr.InternalError), Message: "internal error"})
+		_ = c.be.Flush()
+	}
 }

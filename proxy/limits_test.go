@@ -138,3 +138,16 @@ func TestAuthFailureDelay(t *testing.T) {
 		t.Errorf("first failure after a success answered after %v, want 100ms", d)
 	}
 }
+
+// TestPanicEndsOnlyItsConnection: a bug that panics while serving one
+// connection ends that connection with FATAL XX000; the server and other
+// sessions go on.
+func TestPanicEndsOnlyItsConnection(t *testing.T) {
+	ts := startServer(t)
+	other := ts.startRaw(t)
+	c := ts.startRaw(t)
+	c.send(&pgproto3.Query{String: "panic"})
+	c.expectFatal("XX000", "internal error")
+	other.expectSeq([]string{"CommandComplete INSERT 0 1", "ReadyForQuery I"}, &pgproto3.Query{String: "insert"})
+	ts.startRaw(t)
+}
