@@ -26,7 +26,21 @@ bench-hotkey: cassandra
 test-unit:
 	$(GO) test -count=1 ./pgerr/... ./sqltypes/... ./catalog/... ./rewrite/... ./planner/... ./proxy/... ./users/... ./cmd/...
 
-.PHONY: build run test test-unit bench-hotkey cassandra cassandra-stop cluster cluster-stop
+## fuzz-short: every fuzz target for FUZZTIME_SHORT (15s) each, one at a time (.ci/run)
+## fuzz: the same for FUZZTIME (10m) each, by hand: make fuzz FUZZTIME=10m
+## A crasher lands in <pkg>/testdata/fuzz/<Target>/ and is replayed by go test from then on.
+FUZZ_TARGETS := ./proxy:FuzzConnection ./planner:FuzzPrepare ./planner:FuzzSQLCommenterTags \
+	./planner:FuzzCommentInLiteral ./sqltypes:FuzzDecode ./sqltypes:FuzzDecodeArray ./sqltypes:FuzzCatalogTypes
+FUZZTIME ?= 10m
+FUZZTIME_SHORT ?= 15s
+
+fuzz-short:
+	bash scripts/fuzz.sh $(FUZZTIME_SHORT) $(FUZZ_TARGETS)
+
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
+
+.PHONY: build run test test-unit bench-hotkey cassandra cassandra-stop cluster cluster-stop fuzz fuzz-short
 
 ## cassandra: one Cassandra 5.0 node on 127.0.0.1:9042 (no-op when already up).
 ## With CASSANDRA_EXTERNAL=1, use the Cassandra already running there instead.
