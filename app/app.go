@@ -62,6 +62,7 @@ type Config struct {
 	StatementTimeout         time.Duration
 	IdleInTransactionTimeout time.Duration
 	StartupTimeout           time.Duration // startup and authentication; the client is dropped after it
+	MaxScanRows              int           // rows one table scan may visit (54000 beyond)
 	// AuthFailureDelay delays the answer to a failed authentication,
 	// doubling per consecutive failure from one address up to
 	// AuthFailureDelayMax.
@@ -84,6 +85,7 @@ func Defaults() Config {
 		IdempotencyWindow: 24 * time.Hour,
 
 		MaxConnections:      1000,
+		MaxScanRows:         rewrite.MaxScanRows,
 		MaxMessageSize:      64 << 20,
 		StartupTimeout:      time.Minute,
 		AuthFailureDelay:    100 * time.Millisecond,
@@ -104,7 +106,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("auth: unknown method %q (want trust, password, md5 or scram-sha-256)", c.Auth)
 	case c.AuthMethod() != string(proxy.AuthTrust) && c.UsersFile == "":
 		return fmt.Errorf("auth: %s needs --users-file", c.Auth)
-	case c.MaxConnections < 0 || c.MaxMessageSize < 0 || c.StatementTimeout < 0 || c.IdleInTransactionTimeout < 0 ||
+	case c.MaxConnections < 0 || c.MaxMessageSize < 0 || c.MaxScanRows < 0 || c.StatementTimeout < 0 || c.IdleInTransactionTimeout < 0 ||
 		c.StartupTimeout < 0 || c.AuthFailureDelay < 0 || c.AuthFailureDelayMax < 0:
 		return errors.New("limits: max connections, message size, timeouts and delays can't be negative")
 	case c.MaxMessageSize > 0 && c.MaxMessageSize < 64<<10:
@@ -178,6 +180,7 @@ func NewEngine(cfg Config, store rewrite.Store, log *slog.Logger) *planner.Engin
 		Tables: rewrite.Options{
 			Replication: cfg.Replication, Shards: cfg.Shards, GCGraceSeconds: cfg.GCGraceSeconds,
 			Settle: cfg.Settle, IdempotencyWindow: cfg.IdempotencyWindow,
+			MaxScanRows: cfg.MaxScanRows,
 		},
 		Settings: map[string]string{
 			"statement_timeout":                   millis(cfg.StatementTimeout),

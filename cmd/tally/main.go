@@ -88,6 +88,7 @@ func serve(args []string) error {
 	fs.BoolVar(&cfg.TLSRequired, "tls-required", false, "refuse clients that don't use TLS (28000)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "client connections served at once; more get 53300 (0: no limit)")
 	fs.IntVar(&cfg.MaxMessageSize, "max-message-size", cfg.MaxMessageSize, "bytes of one client message; a longer one is refused (08P01) before it is read")
+	fs.IntVar(&cfg.MaxScanRows, "max-scan-rows", cfg.MaxScanRows, "rows one table scan may visit; more is 54000")
 	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", cfg.StatementTimeout, "default statement_timeout: a longer statement is cancelled (57014); 0: none")
 	fs.DurationVar(&cfg.IdleInTransactionTimeout, "idle-in-transaction-timeout", cfg.IdleInTransactionTimeout, "default idle_in_transaction_session_timeout: a session idle in a transaction block longer is closed (25P03); 0: none")
 	fs.DurationVar(&cfg.StartupTimeout, "startup-timeout", cfg.StartupTimeout, "time a client has to start up and authenticate")
