@@ -156,11 +156,44 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Recorder passes statements to the real store and remembers the writes.
+// Recorder passes statements to the real store and remembers the writes,
+// and the text of every statement (reads, LWTs and schema changes too).
 type Recorder struct {
 	rewrite.Store
 	mu     sync.Mutex
 	writes []cassandra.Stmt
+	texts  []string
+}
+
+// Query records the text of a read and runs it.
+func (r *Recorder) Query(ctx context.Context, st cassandra.Stmt) ([][]any, error) {
+	r.recordText(st.CQL)
+	return r.Store.Query(ctx, st)
+}
+
+// CAS records the text of a lightweight transaction and runs it.
+func (r *Recorder) CAS(ctx context.Context, st cassandra.Stmt) (bool, map[string]any, error) {
+	r.recordText(st.CQL)
+	return r.Store.CAS(ctx, st)
+}
+
+// Schema records a schema change and runs it.
+func (r *Recorder) Schema(ctx context.Context, cql string) error {
+	r.recordText(cql)
+	return r.Store.Schema(ctx, cql)
+}
+
+func (r *Recorder) recordText(cql string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.texts = append(r.texts, cql)
+}
+
+// Texts returns the CQL text of every statement tally sent, in order.
+func (r *Recorder) Texts() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.texts...)
 }
 
 // Exec records and runs one write.
@@ -181,6 +214,7 @@ func (r *Recorder) record(st cassandra.Stmt) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.writes = append(r.writes, st)
+	r.texts = append(r.texts, st.CQL)
 }
 
 // Writes returns the recorded writes whose CQL contains substr.
