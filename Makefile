@@ -5,6 +5,11 @@ CASSANDRA_CTL := bash scripts/cassandra/ctl.sh
 GO ?= go
 # Flags for `make run`, e.g. make run ARGS='--listen 127.0.0.1:6432'
 ARGS ?=
+# PostgreSQL 15 server binaries for `make bench` (empty: leave PostgreSQL out)
+PG_BIN ?= /usr/lib/postgresql/15/bin
+# nodetool for `make bench` to flush and compact its keyspace before a second read of the
+# long-history row (empty: skip; it fails harmlessly where .cache has no Cassandra jars)
+NODETOOL ?= bash scripts/cassandra/ctl.sh nodetool 1
 
 ## build: bin/tally
 build:
@@ -21,6 +26,20 @@ test: cassandra
 ## bench-hotkey: 64 clients on one row against 64 clients on 64 rows (compare incr/s)
 bench-hotkey: cassandra
 	$(GO) test -run '^$$' -bench HotKey -benchtime 4000x -count 1 ./tests/bench
+
+## bench: issue 5's benchmark — tally against native counters, the write floor and PostgreSQL 15,
+## reads, CPU, memory and scale-out; prints the table and writes .bench/results.{md,csv} and
+## .bench/throughput.svg. QUICK=1: fewer samples, under 3 minutes. More flags: BENCH_ARGS='...'
+## (bin/tallybench -h). Starts its own PostgreSQL from PG_BIN on port 55530.
+bench: cassandra build
+	$(GO) build -o bin/tallybench ./cmd/tallybench
+	ulimit -n 8192 2>/dev/null || ulimit -n $$(ulimit -Hn); \
+	./bin/tallybench $(if $(QUICK),--quick) --pg-bin='$(PG_BIN)' --nodetool='$(NODETOOL)' $(BENCH_ARGS)
+
+## profile: tally's CPU and mutex profiles under 64 clients (uniform and hot); .bench/profile.txt, .bench/tally-{cpu,mutex}.pprof
+profile: cassandra build
+	$(GO) build -o bin/tallybench ./cmd/tallybench
+	./bin/tallybench --profile --systems tally --clients 64 --skip-reads --skip-idle --skip-scale $(BENCH_ARGS)
 
 ## test-unit: the tests that need no Cassandra
 test-unit:
@@ -40,7 +59,12 @@ fuzz-short:
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
-.PHONY: build run test test-unit bench-hotkey cassandra cassandra-stop cluster cluster-stop fuzz fuzz-short
+## test-compat: real clients and ORMs (psql, pgx, lib/pq, GORM, node-postgres, Knex, pgjdbc,
+## ...) at pinned versions against tally; CLIENTS=psql,pgx runs a subset. Matrix: .compat/matrix.md
+test-compat: cassandra
+	bash tests/compat/run.sh
+
+.PHONY: build run test test-unit test-compat bench bench-hotkey profile cassandra cassandra-stop cluster cluster-stop fuzz fuzz-short
 
 ## cassandra: one Cassandra 5.0 node on 127.0.0.1:9042 (no-op when already up).
 ## With CASSANDRA_EXTERNAL=1, use the Cassandra already running there instead.

@@ -180,9 +180,22 @@ func (s *Store) CAS(ctx context.Context, st Stmt) (bool, map[string]any, error) 
 	return applied, m, nil
 }
 
+// schemaAttempts is how often a schema change that timed out on the client
+// is sent again. A schema change on a busy node can take longer than the
+// per-request timeout; every one tally sends is idempotent (IF [NOT]
+// EXISTS, TRUNCATE), so sending it again is safe.
+const schemaAttempts = 4
+
 // Schema runs a schema change and waits until every node agrees on it.
 func (s *Store) Schema(ctx context.Context, cql string) error {
-	if err := s.session.Query(cql).Consistency(gocql.One).ExecContext(ctx); err != nil {
+	var err error
+	for attempt := 1; attempt <= schemaAttempts; attempt++ {
+		err = s.session.Query(cql).Consistency(gocql.One).ExecContext(ctx)
+		if err == nil || ctx.Err() != nil || !errors.Is(err, gocql.ErrTimeoutNoResponse) {
+			break
+		}
+	}
+	if err != nil {
 		return classify(err, "schema change")
 	}
 	if err := s.session.AwaitSchemaAgreement(ctx); err != nil {

@@ -125,6 +125,9 @@ func As(err error) *Error {
 
 // CodeOf returns the SQLSTATE of err: its *Error's code, or XX000.
 func CodeOf(err error) Code {
+	if err == nil {
+		return "" // no error has no code: callers compare codes of failures
+	}
 	if pe := As(err); pe != nil {
 		return pe.Code
 	}

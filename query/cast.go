@@ -294,6 +294,8 @@ func splitQualified(s string) (string, string) {
 func textOf(x *execCtx, v any, typ uint32) (string, error) {
 	n, isInt := v.(int64)
 	switch {
+	case isInt && n == 0 && (typ == sqltypes.RegClass || typ == sqltypes.RegType || typ == sqltypes.RegNamespace || typ == sqltypes.RegProc):
+		return "-", nil // InvalidOid prints as "-", as regclassout and its kin do
 	case typ == sqltypes.RegClass && isInt:
 		cls, err := classRows(x)
 		if err != nil {

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -58,11 +59,10 @@ func (s *scope) lookup(qual, name string) (int, int, column, error) {
 	if qual != "" && !s.hasQual(qual) {
 		return 0, 0, column{}, pgerr.New(pgerr.UndefinedTable, "missing FROM-clause entry for table %q", qual)
 	}
-	full := name
 	if qual != "" {
-		full = qual + "." + name
+		return 0, 0, column{}, pgerr.New(pgerr.UndefinedColumn, "column %s.%s does not exist", qual, name)
 	}
-	return 0, 0, column{}, pgerr.New(pgerr.UndefinedColumn, "column %s does not exist", full)
+	return 0, 0, column{}, pgerr.New(pgerr.UndefinedColumn, "column %q does not exist", name)
 }
 
 func (s *scope) hasQual(q string) bool {
@@ -215,7 +215,7 @@ func (p *planner) columnRef(cr *pg_query.ColumnRef, s *scope) (*expr, error) {
 // param compiles $n. Its type is the client's declaration, else what the
 // context wants if the wire codecs know it, else text (cast at run time).
 func (p *planner) param(n int, want uint32) (*expr, error) {
-	if _, ok := sqltypes.Info(want); !ok {
+	if !paramType(want) {
 		want = 0
 	}
 	if p.params == nil {
@@ -282,6 +282,9 @@ func (p *planner) aExpr(a *pg_query.A_Expr, s *scope) (*expr, error) {
 	case pg_query.A_Expr_Kind_AEXPR_OP:
 		if a.Lexpr == nil {
 			return p.unary(opName(a.Name), a.Rexpr, s)
+		}
+		if opName(a.Name) == "||" {
+			return p.concat(a, s)
 		}
 		l, r, err := p.pair(a.Lexpr, a.Rexpr, s)
 		if err != nil {
@@ -468,6 +471,22 @@ func binary(op string, l, r *expr) (*expr, error) {
 		})}, nil
 	case "+", "-", "*", "/", "%":
 		return arith(op, l, r)
+	case "&", "|":
+		if !isIntType(l.typ) && l.lit == nil || !isIntType(r.typ) && r.lit == nil {
+			break
+		}
+		l, r = castExpr(l, sqltypes.Int8, -1), castExpr(r, sqltypes.Int8, -1)
+		return &expr{typ: sqltypes.Int8, typmod: -1, eval: strict2(l, r, func(x, y any) (any, error) {
+			a, ok1 := x.(int64)
+			b, ok2 := y.(int64)
+			if !ok1 || !ok2 {
+				return nil, pgerr.New(pgerr.InvalidTextRepresentation, "invalid input syntax for type bigint")
+			}
+			if op == "&" {
+				return a & b, nil
+			}
+			return a | b, nil
+		})}, nil
 	}
 	return nil, pgerr.New(pgerr.UndefinedFunction, "operator does not exist: %s %s %s", formatType(l.typ, -1), op, formatType(r.typ, -1)).
 		WithHint("No operator matches the given name and argument types. You might need to add explicit type casts.")
@@ -510,21 +529,7 @@ func arith(op string, l, r *expr) (*expr, error) {
 		xi, xok := x.(int64)
 		yi, yok := y.(int64)
 		if xok && yok && typ != sqltypes.Float8 && typ != sqltypes.Numeric {
-			switch op {
-			case "+":
-				return xi + yi, nil
-			case "-":
-				return xi - yi, nil
-			case "*":
-				return xi * yi, nil
-			}
-			if yi == 0 {
-				return nil, pgerr.New(pgerr.DivisionByZero, "division by zero")
-			}
-			if op == "/" {
-				return xi / yi, nil
-			}
-			return xi % yi, nil
+			return intArith(op, typ, xi, yi)
 		}
 		if typ == sqltypes.Numeric {
 			return decArith(op, toDec(x), toDec(y))
@@ -1032,4 +1037,81 @@ func decArith(op string, x, y *inf.Dec) (any, error) {
 	}
 	scale := max(16, x.Scale(), y.Scale())
 	return new(inf.Dec).QuoRound(x, y, scale, inf.RoundHalfUp), nil
+}
+
+// concat compiles ||: an untyped literal beside a non-array is text (text
+// || anynonarray), beside an array it is an element or an array.
+func (p *planner) concat(a *pg_query.A_Expr, s *scope) (*expr, error) {
+	l, err := p.compile(a.Lexpr, s, 0)
+	if err != nil {
+		return nil, err
+	}
+	r, err := p.compile(a.Rexpr, s, 0)
+	if err != nil {
+		return nil, err
+	}
+	if elemOf(l.typ) != 0 || elemOf(r.typ) != 0 {
+		l, r = unify(l, r)
+	} else {
+		if l.lit != nil || l.typ == sqltypes.Unknown {
+			l = castExpr(l, sqltypes.Text, -1)
+		}
+		if r.lit != nil || r.typ == sqltypes.Unknown {
+			r = castExpr(r, sqltypes.Text, -1)
+		}
+	}
+	return binary("||", l, r)
+}
+
+// intArith is integer arithmetic with Postgres' overflow errors.
+func intArith(op string, typ uint32, x, y int64) (any, error) {
+	var v int64
+	overflow := false
+	switch op {
+	case "+":
+		v = x + y
+		overflow = (y > 0 && v < x) || (y < 0 && v > x)
+	case "-":
+		v = x - y
+		overflow = (y < 0 && v < x) || (y > 0 && v > x)
+	case "*":
+		v = x * y
+		overflow = x != 0 && (v/x != y || (x == -1 && y == math.MinInt64) || (y == -1 && x == math.MinInt64))
+	case "/", "%":
+		if y == 0 {
+			return nil, pgerr.New(pgerr.DivisionByZero, "division by zero")
+		}
+		if y == -1 {
+			if op == "%" {
+				return int64(0), nil
+			}
+			overflow = x == math.MinInt64
+			v = -x
+		} else if op == "/" {
+			v = x / y
+		} else {
+			v = x % y
+		}
+	}
+	if typ == sqltypes.Int4 && (v < math.MinInt32 || v > math.MaxInt32) {
+		overflow = true
+	}
+	if overflow {
+		name := "bigint"
+		if typ == sqltypes.Int4 {
+			name = "integer"
+		}
+		return nil, pgerr.New(pgerr.NumericValueOutOfRange, "%s out of range", name)
+	}
+	return v, nil
+}
+
+// paramType reports the types a parameter may take from its context: those
+// the wire codecs decode (arrays of them too, for = ANY($1)).
+func paramType(t uint32) bool {
+	if e, ok := sqltypes.ArrayElem(t); ok && t != sqltypes.Int2Vector && t != sqltypes.OIDVector {
+		t = e
+	}
+	_, ok := sqltypes.Info(t)
+	return ok
 }

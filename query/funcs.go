@@ -140,13 +140,16 @@ func init() {
 			}
 			return "unknown (OID=" + plainText(a[0]) + ")", nil
 		}},
-		"obj_description":                 {1, 2, ret(sqltypes.Text), false, constBody(nil)},
-		"col_description":                 {2, 2, ret(sqltypes.Text), false, constBody(nil)},
-		"shobj_description":               {2, 2, ret(sqltypes.Text), false, constBody(nil)},
-		"pg_get_serial_sequence":          {2, 2, ret(sqltypes.Text), false, constBody(nil)},
-		"pg_get_viewdef":                  {1, 2, ret(sqltypes.Text), false, constBody(nil)},
-		"pg_get_statisticsobjdef_columns": {1, 1, ret(sqltypes.Text), false, constBody(nil)},
-		"pg_get_partkeydef":               {1, 1, ret(sqltypes.Text), false, constBody(nil)},
+		"obj_description":                    {1, 2, ret(sqltypes.Text), false, constBody(nil)},
+		"col_description":                    {2, 2, ret(sqltypes.Text), false, constBody(nil)},
+		"shobj_description":                  {2, 2, ret(sqltypes.Text), false, constBody(nil)},
+		"pg_get_serial_sequence":             {2, 2, ret(sqltypes.Text), false, constBody(nil)},
+		"pg_get_viewdef":                     {1, 2, ret(sqltypes.Text), false, constBody(nil)},
+		"pg_get_statisticsobjdef_columns":    {1, 1, ret(sqltypes.Text), false, constBody(nil)},
+		"pg_get_function_result":             {1, 1, ret(sqltypes.Text), true, procResult},
+		"pg_get_function_arguments":          {1, 1, ret(sqltypes.Text), true, constBody("")},
+		"pg_get_function_identity_arguments": {1, 1, ret(sqltypes.Text), true, constBody("")},
+		"pg_get_partkeydef":                  {1, 1, ret(sqltypes.Text), false, constBody(nil)},
 		"pg_encoding_to_char": {1, 1, ret(sqltypes.Name), true, func(_ *ectx, a []any, _ []uint32) (any, error) {
 			if n, _ := a[0].(int64); n == 6 {
 				return "UTF8", nil
@@ -407,7 +410,10 @@ func (p *planner) aggregate(name string, f *pg_query.FuncCall, s *scope) (*expr,
 }
 
 // rangeFunction plans a set-returning function in FROM.
-func (p *planner) rangeFunction(rf *pg_query.RangeFunction, outer *scope) (node, error) {
+// rangeFunction plans a function in FROM. left is the scope of the FROM
+// items before it (nil: none): a function in FROM may read them, as
+// Postgres makes such functions LATERAL.
+func (p *planner) rangeFunction(rf *pg_query.RangeFunction, outer, left *scope) (node, error) {
 	if len(rf.Functions) != 1 {
 		return nil, pgerr.Unsupported("tally does not support ROWS FROM yet")
 	}
@@ -420,6 +426,9 @@ func (p *planner) rangeFunction(rf *pg_query.RangeFunction, outer *scope) (node,
 		return nil, err
 	}
 	in := &scope{parent: outer}
+	if left != nil {
+		in = left
+	}
 	var args []*expr
 	for _, a := range f.Args {
 		x, err := p.compile(a, in, 0)
@@ -428,26 +437,35 @@ func (p *planner) rangeFunction(rf *pg_query.RangeFunction, outer *scope) (node,
 		}
 		args = append(args, x)
 	}
-	n := &funcNode{name: name, args: args}
+	n := &funcNode{name: name, args: args, lateral: left != nil}
 	switch name {
 	case "unnest":
-		if len(args) != 1 {
+		if len(args) == 0 {
 			return nil, pgerr.New(pgerr.UndefinedFunction, "function unnest() does not exist")
 		}
-		et := elemOf(args[0].typ)
-		if args[0].lit != nil {
-			args[0] = castExpr(args[0], sqltypes.TextArray, -1)
-			et = sqltypes.Text
+		for i, a := range args {
+			et := elemOf(a.typ)
+			if a.lit != nil {
+				args[i] = castExpr(a, sqltypes.TextArray, -1)
+				et = sqltypes.Text
+			}
+			if et == 0 {
+				et = sqltypes.Text
+			}
+			n.cols = append(n.cols, column{name: "unnest", typ: et, typmod: -1})
 		}
-		if et == 0 {
-			et = sqltypes.Text
-		}
-		n.cols = []column{{name: "unnest", typ: et, typmod: -1}}
 		n.fn = func(_ *ectx, a []any) ([][]any, error) {
-			items, _ := a[0].([]any)
-			out := make([][]any, len(items))
-			for i, it := range items {
-				out[i] = []any{it}
+			// Several arrays unnest side by side, the shorter ones padded
+			// with NULLs.
+			var out [][]any
+			for j, v := range a {
+				items, _ := v.([]any)
+				for i, it := range items {
+					for len(out) <= i {
+						out = append(out, make([]any, len(a)))
+					}
+					out[i][j] = it
+				}
 			}
 			return out, nil
 		}
@@ -455,10 +473,13 @@ func (p *planner) rangeFunction(rf *pg_query.RangeFunction, outer *scope) (node,
 		if len(args) < 2 || len(args) > 3 {
 			return nil, pgerr.New(pgerr.UndefinedFunction, "function generate_series() does not exist")
 		}
+		typ := uint32(sqltypes.Int4)
 		for i := range args {
+			if args[i].typ == sqltypes.Int8 {
+				typ = sqltypes.Int8
+			}
 			args[i] = castExpr(args[i], sqltypes.Int8, -1)
 		}
-		typ := uint32(sqltypes.Int4)
 		n.cols = []column{{name: "generate_series", typ: typ, typmod: -1}}
 		n.fn = func(_ *ectx, a []any) ([][]any, error) {
 			lo, ok1 := a[0].(int64)
@@ -506,8 +527,19 @@ func (p *planner) rangeFunction(rf *pg_query.RangeFunction, outer *scope) (node,
 		}
 		n.cols = []column{{name: name, typ: x.typ, typmod: x.typmod}}
 		n.fn = func(e *ectx, _ []any) ([][]any, error) {
-			v, err := x.eval(&ectx{x: e.x, outer: e})
+			v, err := x.eval(n.argCtx(e))
 			return [][]any{{v}}, err
+		}
+	}
+	if rf.Ordinality {
+		n.cols = append(n.cols, column{name: "ordinality", typ: sqltypes.Int8, typmod: -1})
+		fn := n.fn
+		n.fn = func(e *ectx, a []any) ([][]any, error) {
+			rows, err := fn(e, a)
+			for i := range rows {
+				rows[i] = append(rows[i], int64(i+1))
+			}
+			return rows, err
 		}
 	}
 	alias, colnames := name, []*pg_query.Node(nil)
@@ -569,3 +601,14 @@ func procs() []proc {
 // ioProcs are type I/O functions clients compare typinput with
 // (typinput = 'array_in'::regproc), with Postgres' OIDs.
 var ioProcs = []proc{{oid: 750, name: "array_in", kind: "f", ret: 2277}, {oid: 751, name: "array_out", kind: "f", ret: 2275}}
+
+// procResult is pg_get_function_result over tally's small pg_proc.
+func procResult(_ *ectx, a []any, _ []uint32) (any, error) {
+	oid, _ := a[0].(int64)
+	for _, f := range procs() {
+		if f.oid == oid {
+			return formatType(f.ret, -1), nil
+		}
+	}
+	return nil, nil
+}

@@ -74,7 +74,12 @@ func isColumns(x *execCtx, b *rowBuilder) error {
 			if c.NotNull || t.IsKey(c) {
 				row["is_nullable"] = "NO"
 			}
-			if c.Default != nil {
+			switch {
+			case c.Identity != "":
+				row["is_identity"], row["identity_start"], row["identity_increment"], row["identity_minimum"] = "YES", "1", "1", "1"
+				row["identity_generation"] = map[string]string{"a": "ALWAYS", "d": "BY DEFAULT"}[c.Identity]
+				row["identity_maximum"] = map[uint32]string{sqltypes.Int2: "32767", sqltypes.Int4: "2147483647", sqltypes.Int8: "9223372036854775807"}[c.Type]
+			case c.Default != nil:
 				row["column_default"] = defaultExpr(c)
 			}
 			sizeOf(c, row)

@@ -117,17 +117,27 @@ func (n *joinNode) run(e *ectx) ([][]any, error) {
 
 // funcNode is a set-returning function in FROM.
 type funcNode struct {
-	name string
-	args []*expr
-	cols []column
-	fn   func(e *ectx, args []any) ([][]any, error)
+	name    string
+	args    []*expr
+	cols    []column
+	fn      func(e *ectx, args []any) ([][]any, error)
+	lateral bool // args read the FROM items before it: e.row is their row
 }
 
 func (n *funcNode) columns() []column { return n.cols }
+
+// argCtx is the context the arguments are evaluated in.
+func (n *funcNode) argCtx(e *ectx) *ectx {
+	if n.lateral {
+		return e
+	}
+	return &ectx{x: e.x, outer: e}
+}
+
 func (n *funcNode) run(e *ectx) ([][]any, error) {
 	args := make([]any, len(n.args))
 	for i, a := range n.args {
-		v, err := a.eval(&ectx{x: e.x, outer: e})
+		v, err := a.eval(n.argCtx(e))
 		if err != nil {
 			return nil, err
 		}
@@ -156,9 +166,12 @@ type selectNode struct {
 	targets  []*expr
 	out      []column
 	distinct bool
-	sorts    []sortKey
-	limit    *expr
-	offset   *expr
+	// distinctOn: DISTINCT ON (exprs) keeps the first row, in ORDER BY
+	// order, of each distinct value of the exprs.
+	distinctOn []*expr
+	sorts      []sortKey
+	limit      *expr
+	offset     *expr
 }
 
 func (n *selectNode) columns() []column { return n.out }
@@ -190,6 +203,7 @@ func (n *selectNode) run(e *ectx) ([][]any, error) {
 	type outRow struct {
 		vals []any
 		keys []any
+		on   string
 	}
 	rows := make([]outRow, 0, len(ctxs))
 	seen := map[string]bool{}
@@ -200,7 +214,16 @@ func (n *selectNode) run(e *ectx) ([][]any, error) {
 				return nil, err
 			}
 		}
-		if n.distinct {
+		on := ""
+		if len(n.distinctOn) > 0 {
+			onVals := make([]any, len(n.distinctOn))
+			for i, x := range n.distinctOn {
+				if onVals[i], err = x.eval(c); err != nil {
+					return nil, err
+				}
+			}
+			on = rowKey(onVals)
+		} else if n.distinct {
 			k := rowKey(vals)
 			if seen[k] {
 				continue
@@ -215,14 +238,20 @@ func (n *selectNode) run(e *ectx) ([][]any, error) {
 				return nil, err
 			}
 		}
-		rows = append(rows, outRow{vals, keys})
+		rows = append(rows, outRow{vals, keys, on})
 	}
 	if len(n.sorts) > 0 {
 		sort.SliceStable(rows, func(i, j int) bool { return lessKeys(n.sorts, rows[i].keys, rows[j].keys) })
 	}
-	out := make([][]any, len(rows))
-	for i, r := range rows {
-		out[i] = r.vals
+	out := make([][]any, 0, len(rows))
+	for _, r := range rows {
+		if len(n.distinctOn) > 0 {
+			if seen[r.on] {
+				continue
+			}
+			seen[r.on] = true
+		}
+		out = append(out, r.vals)
 	}
 	return limitRows(e, out, n.limit, n.offset)
 }
@@ -454,6 +483,124 @@ func (n *valuesNode) run(e *ectx) ([][]any, error) {
 				return nil, err
 			}
 			out[i][j] = v
+		}
+	}
+	return out, nil
+}
+
+// lateralNode joins each row of left with the rows right produces for it
+// (a function in FROM reading the items before it, or LATERAL subquery).
+type lateralNode struct {
+	left, right node
+}
+
+func (n *lateralNode) columns() []column {
+	return append(append([]column(nil), n.left.columns()...), n.right.columns()...)
+}
+
+func (n *lateralNode) run(e *ectx) ([][]any, error) {
+	ls, err := n.left.run(e)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]any
+	for _, l := range ls {
+		rs, err := n.right.run(&ectx{x: e.x, row: l, outer: e})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			out = append(out, append(append(make([]any, 0, len(l)+len(r)), l...), r...))
+		}
+	}
+	return out, nil
+}
+
+// workNode is the self-reference of a recursive CTE: the rows of the
+// previous round.
+type workNode struct {
+	cols []column
+	rows [][]any
+}
+
+func (n *workNode) columns() []column          { return n.cols }
+func (n *workNode) run(*ectx) ([][]any, error) { return n.rows, nil }
+
+// maxRecursiveRows bounds what a recursive CTE may produce.
+const maxRecursiveRows = 100000
+
+// recursiveNode evaluates WITH RECURSIVE: init, then step over the last
+// round's rows until it yields none; UNION (not ALL) drops rows seen
+// before, which also ends cycles.
+type recursiveNode struct {
+	init, step node
+	work       *workNode
+	all        bool
+	cols       []column
+}
+
+func (n *recursiveNode) columns() []column { return n.cols }
+
+func (n *recursiveNode) run(e *ectx) ([][]any, error) {
+	round, err := n.init.run(e)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	keep := func(rows [][]any) [][]any {
+		if n.all {
+			return rows
+		}
+		var out [][]any
+		for _, r := range rows {
+			if k := rowKey(r); !seen[k] {
+				seen[k] = true
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	round = keep(round)
+	out := append([][]any(nil), round...)
+	saved := n.work.rows
+	defer func() { n.work.rows = saved }()
+	for len(round) > 0 {
+		n.work.rows = round
+		next, err := n.step.run(e)
+		if err != nil {
+			return nil, err
+		}
+		round = keep(next)
+		out = append(out, round...)
+		if len(out) > maxRecursiveRows {
+			return nil, pgerr.New(pgerr.ProgramLimitExceeded, "a recursive query may produce at most %d rows in tally", maxRecursiveRows)
+		}
+	}
+	return out, nil
+}
+
+// filterNode keeps the rows of its input that pass cond (a WHERE condition
+// pushed down to one FROM item).
+type filterNode struct {
+	in   node
+	cond *expr
+}
+
+func (n *filterNode) columns() []column { return n.in.columns() }
+
+func (n *filterNode) run(e *ectx) ([][]any, error) {
+	rows, err := n.in.run(e)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]any
+	for _, r := range rows {
+		v, err := n.cond.eval(&ectx{x: e.x, row: r, outer: e})
+		if err != nil {
+			return nil, err
+		}
+		if truthy(v) {
+			out = append(out, r)
 		}
 	}
 	return out, nil

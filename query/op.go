@@ -7,6 +7,7 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/tally-db/tally/pgerr"
 	"github.com/tally-db/tally/rewrite"
 	"github.com/tally-db/tally/sqltypes"
 )
@@ -26,7 +27,8 @@ type Op struct {
 }
 
 // Plan plans ss against the session's database. params types $n.
-func Plan(ctx context.Context, env *rewrite.Env, ss *pg_query.SelectStmt, params ParamFunc) (*Op, []Field, error) {
+func Plan(ctx context.Context, env *rewrite.Env, ss *pg_query.SelectStmt, params ParamFunc) (_ *Op, _ []Field, err error) {
+	defer contain(&err)
 	p := &planner{ctx: ctx, env: env, params: params, ctes: map[string]node{}}
 	root, err := p.planSelect(ss, nil)
 	if err != nil {
@@ -58,7 +60,8 @@ func (op *Op) String() string {
 }
 
 // Execute runs the query.
-func (op *Op) Execute(ctx context.Context, env *rewrite.Env, params []any) (*rewrite.Result, error) {
+func (op *Op) Execute(ctx context.Context, env *rewrite.Env, params []any) (_ *rewrite.Result, err error) {
+	defer contain(&err)
 	x := &execCtx{ctx: ctx, env: env, params: params, cache: map[*Relation][][]any{}}
 	rows, err := op.root.run(&ectx{x: x})
 	if err != nil {
@@ -113,3 +116,12 @@ var treeVersion = sync.OnceValue(func() int32 {
 	}
 	return tree.Version
 })
+
+// contain turns a panic of the engine (a bug: a query shape it planned
+// but can't evaluate) into an error for this statement, so one catalog
+// query can't take the process and every other connection down.
+func contain(err *error) {
+	if r := recover(); r != nil {
+		*err = pgerr.New(pgerr.InternalError, "query engine: internal error: %v", r)
+	}
+}

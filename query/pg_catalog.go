@@ -52,6 +52,10 @@ func init() {
 		{"pg_catalog", "pg_event_trigger", 3466, "oid:oid evtname:name evtevent:name evtowner:oid evtfoid:oid evtenabled:char evttags:_text", nil},
 		{"pg_catalog", "pg_foreign_data_wrapper", 2328, "oid:oid fdwname:name fdwowner:oid fdwhandler:oid fdwvalidator:oid fdwacl:_text fdwoptions:_text", nil},
 		{"pg_catalog", "pg_foreign_server", 1417, "oid:oid srvname:name srvowner:oid srvfdw:oid srvtype:text srvversion:text srvacl:_text srvoptions:_text", nil},
+		{"pg_catalog", "pg_statio_all_tables", 12010, "relid:oid schemaname:name relname:name heap_blks_read:int8 heap_blks_hit:int8 idx_blks_read:int8 idx_blks_hit:int8 toast_blks_read:int8 toast_blks_hit:int8 tidx_blks_read:int8 tidx_blks_hit:int8", pgStatTables},
+		{"pg_catalog", "pg_statio_user_tables", 12011, "relid:oid schemaname:name relname:name heap_blks_read:int8 heap_blks_hit:int8 idx_blks_read:int8 idx_blks_hit:int8 toast_blks_read:int8 toast_blks_hit:int8 tidx_blks_read:int8 tidx_blks_hit:int8", pgStatTables},
+		{"pg_catalog", "pg_stat_user_tables", 12012, "relid:oid schemaname:name relname:name seq_scan:int8 seq_tup_read:int8 idx_scan:int8 idx_tup_fetch:int8 n_tup_ins:int8 n_tup_upd:int8 n_tup_del:int8 n_live_tup:int8 n_dead_tup:int8", pgStatTables},
+		{"pg_catalog", "pg_auth_members", 1261, "oid:oid roleid:oid member:oid grantor:oid admin_option:bool inherit_option:bool set_option:bool", nil},
 		{"pg_catalog", "pg_stat_activity", 12009, "datid:oid datname:name pid:int4 usesysid:oid usename:name application_name:text client_addr:text state:text query:text backend_type:text", nil},
 	})
 }
@@ -135,7 +139,9 @@ func pgAttribute(x *execCtx, b *rowBuilder) error {
 	for _, t := range snap.tables {
 		oid := tableOID(t)
 		for _, c := range t.Columns {
-			b.add(attrRow(oid, c.Name, c.Type, c.TypMod, c.Num, c.NotNull || t.IsKey(c), c.Default != nil))
+			row := attrRow(oid, c.Name, c.Type, c.TypMod, c.Num, c.NotNull || t.IsKey(c), c.Default != nil && c.Identity == "")
+			row["attidentity"] = c.Identity // "a", "d" or "" as in Postgres
+			b.add(row)
 		}
 		for i, sc := range systemColumns {
 			b.add(attrRow(oid, sc.name, sc.typ, -1, -1-i, true, false))
@@ -244,7 +250,7 @@ func pgAttrdef(x *execCtx, b *rowBuilder) error {
 	for _, t := range snap.tables {
 		oid := tableOID(t)
 		for _, c := range t.Columns {
-			if c.Default != nil {
+			if c.Default != nil && c.Identity == "" { // an identity has no pg_attrdef row
 				b.add(map[string]any{"oid": oid + 4096 + int64(c.Num), "adrelid": oid, "adnum": c.Num, "adbin": defaultExpr(c)})
 			}
 		}
@@ -264,6 +270,8 @@ func defaultExpr(c *catalog.Column) string {
 		return "CURRENT_DATE"
 	case "gen_random_uuid":
 		return "gen_random_uuid()"
+	case "nextval":
+		return "nextval('" + d.Seq + "'::regclass)"
 	case "":
 	default:
 		return d.Func + "()"
@@ -421,3 +429,16 @@ var systemColumns = []struct {
 	name string
 	typ  uint32
 }{{"ctid", sqltypes.TID}, {"xmin", sqltypes.XID}, {"cmin", sqltypes.CID}, {"xmax", sqltypes.XID}, {"cmax", sqltypes.CID}, {"tableoid", sqltypes.OIDType}}
+
+// pgStatTables lists the user tables in the statistics views; tally keeps
+// no statistics, so the counters are zero.
+func pgStatTables(x *execCtx, b *rowBuilder) error {
+	snap, err := x.snapshot()
+	if err != nil {
+		return err
+	}
+	for _, t := range snap.tables {
+		b.add(map[string]any{"relid": tableOID(t), "schemaname": "public", "relname": t.Name})
+	}
+	return nil
+}

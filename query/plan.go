@@ -3,6 +3,8 @@ package query
 import (
 	"context"
 	"fmt"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -28,9 +30,6 @@ type planner struct {
 // the enclosing query (nil at the top).
 func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error) {
 	if ss.WithClause != nil {
-		if ss.WithClause.Recursive {
-			return nil, pgerr.Unsupported("tally does not support WITH RECURSIVE yet")
-		}
 		saved := p.ctes
 		p.ctes = map[string]node{}
 		for k, v := range saved {
@@ -42,6 +41,14 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 			sub := cte.Ctequery.GetSelectStmt()
 			if sub == nil {
 				return nil, pgerr.Unsupported("tally does not support data-modifying WITH")
+			}
+			if ss.WithClause.Recursive && sub.Op == pg_query.SetOperation_SETOP_UNION && mentions(sub.Rarg, cte.Ctename) {
+				rec, err := p.recursiveCTE(sub, cte, outer)
+				if err != nil {
+					return nil, err
+				}
+				p.ctes[cte.Ctename] = rec
+				continue
 			}
 			in, err := p.planSelect(sub, outer)
 			if err != nil {
@@ -69,30 +76,69 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 	}
 	n := &selectNode{from: oneRow{}}
 	var err error
-	for _, item := range ss.FromClause {
-		f, err := p.fromItem(item, outer)
-		if err != nil {
-			return nil, err
+	where := ss.WhereClause
+	hasLateral := false
+	for i, item := range ss.FromClause {
+		hasLateral = hasLateral || i > 0 && lateral(item)
+	}
+	if hasLateral {
+		// A lateral item reads the items before it: join in order.
+		for _, item := range ss.FromClause {
+			_, empty := n.from.(oneRow)
+			if lateral(item) && !empty {
+				f, err := p.lateralItem(item, outer, &scope{cols: n.from.columns(), parent: outer})
+				if err != nil {
+					return nil, err
+				}
+				n.from = &lateralNode{left: n.from, right: f}
+				continue
+			}
+			f, err := p.fromItem(item, outer)
+			if err != nil {
+				return nil, err
+			}
+			if empty {
+				n.from = f
+			} else {
+				n.from = &joinNode{kind: joinInner, left: n.from, right: f}
+			}
 		}
-		if _, empty := n.from.(oneRow); empty {
-			n.from = f
-		} else {
-			n.from = &joinNode{kind: joinInner, left: n.from, right: f}
+	} else if len(ss.FromClause) > 0 {
+		var items []node
+		for _, item := range ss.FromClause {
+			f, err := p.fromItem(item, outer)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, f)
+		}
+		if n.from, where, err = p.joinItems(items, where, outer); err != nil {
+			return nil, err
 		}
 	}
 	s := &scope{cols: n.from.columns(), parent: outer}
-	if ss.WhereClause != nil {
-		if n.where, err = p.compile(ss.WhereClause, s, sqltypes.Bool); err != nil {
+	if where != nil {
+		if n.where, err = p.compile(where, s, sqltypes.Bool); err != nil {
 			return nil, err
+		}
+		if where == ss.WhereClause {
+			p.pushKeys(ss, n, outer)
 		}
 	}
 	agg := &scope{cols: s.cols, parent: outer, aggs: &n.aggs}
+	// GROUP BY 1 and GROUP BY <output name> (when no input column has
+	// that name) name output columns: resolved after the targets.
+	var byOutput []*pg_query.Node
 	for _, g := range ss.GroupClause {
-		// GROUP BY 1 names an output column; resolved after the targets.
 		if c := g.GetAConst(); c != nil {
+			byOutput = append(byOutput, g)
 			continue
 		}
 		x, err := p.compile(g, s, 0)
+		if pgerr.CodeOf(err) == pgerr.UndefinedColumn && bareName(g) != "" {
+			byOutput = append(byOutput, g)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -101,14 +147,20 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 	if err := p.targets(ss.TargetList, agg, n); err != nil {
 		return nil, err
 	}
-	for _, g := range ss.GroupClause {
-		if c := g.GetAConst(); c != nil {
-			i := int(c.GetIval().GetIval())
-			if i < 1 || i > len(n.targets) {
-				return nil, pgerr.New(pgerr.InvalidColumnReference, "GROUP BY position %d is not in select list", i)
+	for _, g := range byOutput {
+		if name := bareName(g); name != "" {
+			i := indexOf(n.out, name)
+			if i < 0 {
+				return nil, pgerr.New(pgerr.UndefinedColumn, "column %q does not exist", name)
 			}
-			n.groups = append(n.groups, n.targets[i-1])
+			n.groups = append(n.groups, n.targets[i])
+			continue
 		}
+		i := int(g.GetAConst().GetIval().GetIval())
+		if i < 1 || i > len(n.targets) {
+			return nil, pgerr.New(pgerr.InvalidColumnReference, "GROUP BY position %d is not in select list", i)
+		}
+		n.groups = append(n.groups, n.targets[i-1])
 	}
 	if ss.HavingClause != nil {
 		if n.having, err = p.compile(ss.HavingClause, agg, sqltypes.Bool); err != nil {
@@ -116,6 +168,16 @@ func (p *planner) planSelect(ss *pg_query.SelectStmt, outer *scope) (node, error
 		}
 	}
 	n.distinct = len(ss.DistinctClause) > 0
+	for _, d := range ss.DistinctClause {
+		if d == nil || d.Node == nil {
+			continue // plain DISTINCT
+		}
+		x, err := p.compile(d, agg, 0)
+		if err != nil {
+			return nil, err
+		}
+		n.distinctOn = append(n.distinctOn, x)
+	}
 	if n.sorts, err = p.sorts(ss.SortClause, &scope{cols: s.cols, parent: outer, aggs: &n.aggs}, n.out, n.targets, true); err != nil {
 		return nil, err
 	}
@@ -269,6 +331,219 @@ func (p *planner) setop(ss *pg_query.SelectStmt, outer *scope) (node, error) {
 	return n, nil
 }
 
+// joinItems joins the FROM items (a comma list is a chain of inner joins)
+// and places each AND-ed condition of WHERE as early as it can run: a
+// condition on one item filters that item before any join, one on several
+// becomes the ON of the join that brings the last of them in. Catalog
+// queries join four or five relations of hundreds to thousands of rows
+// (psql's \d, Sequelize's index list); filtering only after the whole
+// cross product took tens of seconds. It returns what is left for WHERE.
+func (p *planner) joinItems(items []node, where *pg_query.Node, outer *scope) (node, *pg_query.Node, error) {
+	if len(items) == 1 || where == nil {
+		cur := items[0]
+		for _, f := range items[1:] {
+			cur = &joinNode{kind: joinInner, left: cur, right: f}
+		}
+		return cur, where, nil
+	}
+	conjs := andArgs(where)
+	type placed struct {
+		at     int  // the item after which the condition can run
+		single bool // it reads that item only
+	}
+	place := make([]placed, len(conjs))
+	for i, c := range conjs {
+		place[i] = placed{at: -1}
+		if used, ok := itemsUsed(c, items); ok && len(used) > 0 {
+			lo, hi := len(items), -1
+			for k := range used {
+				lo, hi = min(lo, k), max(hi, k)
+			}
+			place[i] = placed{at: hi, single: lo == hi}
+		}
+	}
+	filter := func(in node, cols []column, at int, single bool) (node, error) {
+		var cond []*pg_query.Node
+		for i, c := range conjs {
+			if place[i].at == at && place[i].single == single {
+				cond = append(cond, c)
+			}
+		}
+		if len(cond) == 0 {
+			return in, nil
+		}
+		x, err := p.compile(andNode(cond), &scope{cols: cols, parent: outer}, sqltypes.Bool)
+		if err != nil {
+			return nil, err
+		}
+		if j, ok := in.(*joinNode); ok && !single {
+			j.on = x
+			return j, nil
+		}
+		return &filterNode{in: in, cond: x}, nil
+	}
+	var cur node
+	for k, it := range items {
+		f, err := filter(it, it.columns(), k, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cur == nil {
+			cur = f
+			continue
+		}
+		j := &joinNode{kind: joinInner, left: cur, right: f}
+		if cur, err = filter(j, j.columns(), k, false); err != nil {
+			return nil, nil, err
+		}
+	}
+	var rest []*pg_query.Node
+	for i, c := range conjs {
+		if place[i].at < 0 {
+			rest = append(rest, c)
+		}
+	}
+	if len(rest) == 0 {
+		return cur, nil, nil
+	}
+	return cur, andNode(rest), nil
+}
+
+// andArgs flattens a condition's top-level ANDs.
+func andArgs(n *pg_query.Node) []*pg_query.Node {
+	if b := n.GetBoolExpr(); b != nil && b.Boolop == pg_query.BoolExprType_AND_EXPR {
+		var out []*pg_query.Node
+		for _, a := range b.Args {
+			out = append(out, andArgs(a)...)
+		}
+		return out
+	}
+	return []*pg_query.Node{n}
+}
+
+func andNode(conds []*pg_query.Node) *pg_query.Node {
+	if len(conds) == 1 {
+		return conds[0]
+	}
+	return &pg_query.Node{Node: &pg_query.Node_BoolExpr{BoolExpr: &pg_query.BoolExpr{Boolop: pg_query.BoolExprType_AND_EXPR, Args: conds}}}
+}
+
+// itemsUsed returns the FROM items whose columns a condition reads. ok is
+// false when that can't be known from the names alone (a subquery, a
+// `*`, an ambiguous name): such a condition stays in WHERE. Names no item
+// has are the enclosing query's, constant here.
+func itemsUsed(n *pg_query.Node, items []node) (map[int]bool, bool) {
+	used := map[int]bool{}
+	ok := true
+	var walk func(m proto.Message)
+	walk = func(m proto.Message) {
+		if !ok || m == nil {
+			return
+		}
+		switch v := m.(type) {
+		case *pg_query.SubLink, *pg_query.A_Star:
+			ok = false
+			return
+		case *pg_query.ColumnRef:
+			var parts []string
+			for _, f := range v.Fields {
+				if f.GetString_() == nil {
+					ok = false
+					return
+				}
+				parts = append(parts, f.GetString_().Sval)
+			}
+			name, qual := parts[len(parts)-1], ""
+			if len(parts) > 1 {
+				qual = parts[len(parts)-2]
+			}
+			found := -1
+			for k, it := range items {
+				for _, c := range it.columns() {
+					if c.name == name && (qual == "" && !c.merged || qual != "" && c.qual == qual) {
+						if found >= 0 && found != k {
+							ok = false // ambiguous: let WHERE report it
+							return
+						}
+						found = k
+					}
+				}
+			}
+			if found >= 0 {
+				used[found] = true
+			}
+			return
+		}
+		m.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message().Interface())
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				walk(v.Message().Interface())
+			}
+			return ok
+		})
+	}
+	walk(n)
+	return used, ok
+}
+
+// recursiveCTE plans `WITH RECURSIVE name AS (init UNION [ALL] step)`:
+// step, which names the CTE, reads the rows the previous round produced,
+// until a round produces none (asyncpg's type introspection is one).
+func (p *planner) recursiveCTE(sub *pg_query.SelectStmt, cte *pg_query.CommonTableExpr, outer *scope) (node, error) {
+	if mentions(sub.Larg, cte.Ctename) {
+		return nil, pgerr.Unsupported("tally does not support a recursive reference in the non-recursive term of %q", cte.Ctename)
+	}
+	init, err := p.planSelect(sub.Larg, outer)
+	if err != nil {
+		return nil, err
+	}
+	cols := renamed(init, cte.Ctename, cte.Aliascolnames).columns()
+	work := &workNode{cols: cols}
+	p.ctes[cte.Ctename] = work
+	step, err := p.planSelect(sub.Rarg, outer)
+	if err != nil {
+		return nil, err
+	}
+	if len(step.columns()) != len(cols) {
+		return nil, pgerr.New(pgerr.SyntaxError, "each UNION query must have the same number of columns")
+	}
+	return &recursiveNode{init: init, step: step, work: work, all: sub.All, cols: cols}, nil
+}
+
+// mentions reports whether a statement names relation name anywhere.
+func mentions(ss *pg_query.SelectStmt, name string) bool {
+	found := false
+	var walk func(m proto.Message)
+	walk = func(m proto.Message) {
+		if found || m == nil {
+			return
+		}
+		if rv, ok := m.(*pg_query.RangeVar); ok && rv.Schemaname == "" && rv.Relname == name {
+			found = true
+			return
+		}
+		m.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message().Interface())
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				walk(v.Message().Interface())
+			}
+			return !found
+		})
+	}
+	walk(ss)
+	return found
+}
+
 func setopName(op pg_query.SetOperation) string {
 	switch op {
 	case pg_query.SetOperation_SETOP_INTERSECT:
@@ -361,7 +636,7 @@ func (p *planner) fromItem(n *pg_query.Node, outer *scope) (node, error) {
 		}
 		return renamed(in, rs.Alias.Aliasname, rs.Alias.Colnames), nil
 	case n.GetRangeFunction() != nil:
-		return p.rangeFunction(n.GetRangeFunction(), outer)
+		return p.rangeFunction(n.GetRangeFunction(), outer, nil)
 	}
 	return nil, pgerr.Unsupported("tally does not support this FROM item yet: %s", nodeName(n))
 }
@@ -495,6 +770,9 @@ func (p *planner) subLink(sl *pg_query.SubLink, s *scope) (*expr, error) {
 			return out, err
 		}}, nil
 	case pg_query.SubLinkType_ANY_SUBLINK, pg_query.SubLinkType_ALL_SUBLINK:
+		if len(cols) != 1 {
+			return nil, pgerr.New(pgerr.SyntaxError, "subquery has too many columns")
+		}
 		l, err := p.compile(sl.Testexpr, s, 0)
 		if err != nil {
 			return nil, err
@@ -517,4 +795,35 @@ func (p *planner) subLink(sl *pg_query.SubLink, s *scope) (*expr, error) {
 		return anyAll(op, l, arr, sl.SubLinkType == pg_query.SubLinkType_ALL_SUBLINK)
 	}
 	return nil, pgerr.Unsupported("tally does not support this kind of subquery yet")
+}
+
+// lateral reports FROM items that may read the items before them.
+func lateral(n *pg_query.Node) bool {
+	return n.GetRangeFunction() != nil || (n.GetRangeSubselect() != nil && n.GetRangeSubselect().Lateral)
+}
+
+// lateralItem plans a function or LATERAL subquery in FROM that reads
+// the items before it (left).
+func (p *planner) lateralItem(n *pg_query.Node, outer, left *scope) (node, error) {
+	if rf := n.GetRangeFunction(); rf != nil {
+		return p.rangeFunction(rf, outer, left)
+	}
+	rs := n.GetRangeSubselect()
+	in, err := p.planSelect(rs.Subquery.GetSelectStmt(), left)
+	if err != nil {
+		return nil, err
+	}
+	if rs.Alias == nil {
+		return renamed(in, "", nil), nil
+	}
+	return renamed(in, rs.Alias.Aliasname, rs.Alias.Colnames), nil
+}
+
+// bareName is the name of an unqualified column reference, or "".
+func bareName(n *pg_query.Node) string {
+	cr := n.GetColumnRef()
+	if cr == nil || len(cr.Fields) != 1 || cr.Fields[0].GetString_() == nil {
+		return ""
+	}
+	return cr.Fields[0].GetString_().Sval
 }

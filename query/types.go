@@ -120,6 +120,9 @@ func lookupTypeName(s string) *pgType {
 
 // formatType is format_type(oid, typmod).
 func formatType(oid uint32, typmod int32) string {
+	if oid == 0 {
+		return "-"
+	}
 	t := typesByOID[oid]
 	if t == nil {
 		return "???"

@@ -39,9 +39,6 @@ func (op *AlterTable) String() string {
 
 // Execute alters the table.
 func (op *AlterTable) Execute(ctx context.Context, env *Env, _ []any) (*Result, error) {
-	if env.InTx() && env.tx.n > 0 {
-		return nil, pgerr.Unsupported("ALTER TABLE after writes in the same transaction block (it takes effect at once, the writes at COMMIT)")
-	}
 	cur, err := lookup(ctx, env, op.Table)
 	if err != nil {
 		return nil, err

@@ -123,6 +123,44 @@ func readRowsBounded(ctx context.Context, env *Env, t *catalog.Table, keys [][]a
 	return out, nil
 }
 
+// ReadRows returns the live rows of t among those with the given primary
+// keys (in key column order; keys with a NULL part match nothing), each in
+// table column order with counters summed and the open block's writes
+// applied. It is a scan's cheap case: a query that names its keys.
+func ReadRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any) ([][]any, error) {
+	t, err := lookup(ctx, env, t)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var want [][]any
+	for _, k := range keys {
+		id := overlayID(t, k)
+		null := false
+		for _, v := range k {
+			null = null || v == nil
+		}
+		if !null && !seen[id] {
+			seen[id] = true
+			want = append(want, k)
+		}
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	states, err := readRowsBounded(ctx, env, t, want)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]any
+	for _, r := range states {
+		if r.live {
+			out = append(out, r.values)
+		}
+	}
+	return out, nil
+}
+
 // statementKeys returns the keys an UPDATE or DELETE names: its planned
 // keys, or with scan every row's (its filter then picks among them). A
 // scanning statement may change at most MaxKeys rows, as an IN list may

@@ -17,18 +17,23 @@ var arrays = map[OID]OID{
 	Bool: 1000, Bytea: 1001, Name: 1003, Int2: 1005, Int4: 1007, Text: 1009,
 	OIDType: 1028, Bpchar: 1014, Varchar: 1015, Int8: 1016, Float4: 1021,
 	Float8: 1022, Timestamp: 1115, Date: 1182, Timestamptz: 1185,
-	Numeric: 1231, UUID: 2951,
+	Numeric: 1231, UUID: 2951, Char: CharArray,
 }
 
-// elems is arrays inverted.
-var elems = map[OID]OID{}
+// elems is arrays inverted, plus int2vector and oidvector: catalog arrays
+// whose text form is space-separated and whose lower bound is 0. Those
+// are results only, never parameters.
+var elems = map[OID]OID{Int2Vector: Int2, OIDVector: OIDType}
+
+func isVector(oid OID) bool { return oid == Int2Vector || oid == OIDVector }
 
 func init() {
 	for e, a := range arrays {
 		elems[a] = e
-		ti := infos[e]
-		infos[a] = TypeInfo{OID: a, Name: "_" + ti.Name, SQLName: ti.SQLName + "[]", Len: -1}
-		names["_"+ti.Name] = a
+		if ti, ok := infos[e]; ok { // catalog types stay out of infos
+			infos[a] = TypeInfo{OID: a, Name: "_" + ti.Name, SQLName: ti.SQLName + "[]", Len: -1}
+			names["_"+ti.Name] = a
+		}
 	}
 }
 
@@ -47,6 +52,9 @@ func ElemOf(arr OID) (OID, bool) {
 
 // decodeArrayText parses `{a,"b c",NULL}` (array_in), one dimension.
 func decodeArrayText(arr, elem OID, s string) (any, error) {
+	if isVector(arr) {
+		return nil, errUnsupportedType(arr)
+	}
 	bad := func(detail string) error {
 		return pgerr.New(pgerr.InvalidTextRepresentation, "malformed array literal: %q", s).WithDetail("%s", detail)
 	}
@@ -132,10 +140,22 @@ func isArraySpace(b byte) bool {
 
 // appendArrayText appends the text form of a one-dimensional array
 // (array_out): elements quoted when they would not read back as themselves.
-func appendArrayText(buf []byte, elem OID, v any) ([]byte, error) {
+func appendArrayText(buf []byte, arr, elem OID, v any) ([]byte, error) {
 	list, ok := v.([]any)
 	if !ok {
-		return buf, errGoType(elem, v)
+		return buf, errGoType(arr, v)
+	}
+	if isVector(arr) { // int2vector_out: "1 2 3"
+		for i, e := range list {
+			if i > 0 {
+				buf = append(buf, ' ')
+			}
+			var err error
+			if buf, err = AppendText(buf, elem, e); err != nil {
+				return buf, err
+			}
+		}
+		return buf, nil
 	}
 	buf = append(buf, '{')
 	for i, e := range list {
@@ -182,6 +202,9 @@ func needsArrayQuote(txt []byte) bool {
 // element type, (length, lower bound) per dimension, then each element as
 // a length (-1 for NULL) and its binary form.
 func decodeArrayBinary(arr, elem OID, b []byte) (any, error) {
+	if isVector(arr) {
+		return nil, errUnsupportedType(arr)
+	}
 	bad := func() error {
 		return pgerr.New(pgerr.InvalidBinaryRepresentation, "invalid binary representation of %s", typeName(arr))
 	}
@@ -232,11 +255,16 @@ func decodeArrayBinary(arr, elem OID, b []byte) (any, error) {
 	return out, nil
 }
 
-// appendArrayBinary appends array_send's format of a one-dimensional array.
-func appendArrayBinary(buf []byte, elem OID, v any) ([]byte, error) {
+// appendArrayBinary appends array_send's format of a one-dimensional array
+// (lower bound 1; 0 for the vectors, as Postgres stores them).
+func appendArrayBinary(buf []byte, arr, elem OID, v any) ([]byte, error) {
 	list, ok := v.([]any)
 	if !ok {
-		return buf, errGoType(elem, v)
+		return buf, errGoType(arr, v)
+	}
+	lbound := uint32(1)
+	if isVector(arr) {
+		lbound = 0
 	}
 	hasNull := uint32(0)
 	for _, e := range list {
@@ -253,7 +281,7 @@ func appendArrayBinary(buf []byte, elem OID, v any) ([]byte, error) {
 	buf = binary.BigEndian.AppendUint32(buf, hasNull)
 	buf = binary.BigEndian.AppendUint32(buf, elem)
 	buf = binary.BigEndian.AppendUint32(buf, uint32(len(list)))
-	buf = binary.BigEndian.AppendUint32(buf, 1)
+	buf = binary.BigEndian.AppendUint32(buf, lbound)
 	for _, e := range list {
 		if e == nil {
 			buf = binary.BigEndian.AppendUint32(buf, 0xffffffff)

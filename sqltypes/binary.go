@@ -66,7 +66,7 @@ func DecodeBinary(oid OID, b []byte) (any, error) {
 	case Date, Timestamp, Timestamptz:
 		return decodeTimeBinary(oid, b)
 	}
-	return nil, errUnsupportedType(oid)
+	return decodeCatalogBinary(oid, b)
 }
 
 // decodeTimeBinary reads date (int32 days) and timestamp[tz] (int64
@@ -105,7 +105,7 @@ func decodeTimeBinary(oid OID, b []byte) (any, error) {
 // v must not be nil.
 func AppendBinary(buf []byte, oid OID, v any) ([]byte, error) {
 	if elem, ok := elems[oid]; ok {
-		return appendArrayBinary(buf, elem, v)
+		return appendArrayBinary(buf, oid, elem, v)
 	}
 	switch oid {
 	case Int2, Int4, Int8, OIDType:

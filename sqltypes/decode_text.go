@@ -50,7 +50,7 @@ func DecodeText(oid OID, s string) (any, error) {
 	case Timestamptz:
 		return parseTimestamp(oid, s)
 	}
-	return nil, errUnsupportedType(oid)
+	return decodeCatalogText(oid, s)
 }
 
 // isSpace is Postgres' scanner_isspace: the whitespace its input functions

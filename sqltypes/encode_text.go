@@ -16,7 +16,7 @@ import (
 // text form, the caller sends a NULL field instead.
 func AppendText(buf []byte, oid OID, v any) ([]byte, error) {
 	if elem, ok := elems[oid]; ok {
-		return appendArrayText(buf, elem, v)
+		return appendArrayText(buf, oid, elem, v)
 	}
 	switch oid {
 	case Int2, Int4, Int8, OIDType:

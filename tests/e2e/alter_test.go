@@ -49,6 +49,16 @@ func TestAlterTableAddColumn(t *testing.T) {
 	expectCode(t, c, "42P16", `ALTER TABLE posts ALTER COLUMN id DROP NOT NULL`)
 	expectCode(t, c, "42703", `ALTER TABLE posts ALTER COLUMN nope SET DEFAULT 1`)
 	expectCode(t, c, "0A000", `ALTER TABLE posts RENAME COLUMN title TO name`)
+	// Knex runs a migration inside its lock transaction: writes, then ALTER.
+	mustExec(t, c, `BEGIN`)
+	mustExec(t, c, `INSERT INTO posts (id, title) VALUES (7, 'in block')`)
+	expectTag(t, c, "ALTER TABLE", `ALTER TABLE posts ADD COLUMN shares bigint NOT NULL DEFAULT 0`)
+	mustExec(t, c, `UPDATE posts SET shares = shares + 3 WHERE id = 7`)
+	mustExec(t, c, `COMMIT`)
+	var shares int64
+	if err := c.QueryRow(ctx, `SELECT shares FROM posts WHERE id = 7`).Scan(&shares); err != nil || shares != 3 {
+		t.Fatalf("shares after ALTER in a block: %d, %v; want 3", shares, err)
+	}
 	expectTag(t, c, "ALTER TABLE", `ALTER TABLE IF EXISTS nope ADD COLUMN x int`)
 	expectCode(t, c, "42P01", `ALTER TABLE nope ADD COLUMN x int`)
 }

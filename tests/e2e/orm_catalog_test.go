@@ -75,6 +75,82 @@ const (
         `
 )
 
+// Django 5 DatabaseIntrospection.get_constraints: constraints, then indexes.
+const (
+	djangoConstraints = `
+            SELECT
+                c.conname,
+                array(
+                    SELECT attname
+                    FROM unnest(c.conkey) WITH ORDINALITY cols(colid, arridx)
+                    JOIN pg_attribute AS ca ON cols.colid = ca.attnum
+                    WHERE ca.attrelid = c.conrelid
+                    ORDER BY cols.arridx
+                ),
+                c.contype,
+                (SELECT fkc.relname || '.' || fka.attname
+                FROM pg_attribute AS fka
+                JOIN pg_class AS fkc ON fka.attrelid = fkc.oid
+                WHERE fka.attrelid = c.confrelid AND fka.attnum = c.confkey[1]),
+                cl.reloptions
+            FROM pg_constraint AS c
+            JOIN pg_class AS cl ON c.conrelid = cl.oid
+            WHERE cl.relname = $1 AND pg_catalog.pg_table_is_visible(cl.oid)
+        `
+	djangoIndexes = `
+            SELECT
+                indexname,
+                array_agg(attname ORDER BY arridx),
+                indisunique,
+                indisprimary,
+                array_agg(ordering ORDER BY arridx),
+                amname,
+                exprdef,
+                s2.attoptions
+            FROM (
+                SELECT
+                    c2.relname as indexname, idx.*, attr.attname, am.amname,
+                    CASE
+                        WHEN idx.indexprs IS NOT NULL THEN
+                            pg_get_indexdef(idx.indexrelid)
+                    END AS exprdef,
+                    CASE am.amname
+                        WHEN $1 THEN
+                            CASE (option & 1)
+                                WHEN 1 THEN 'DESC' ELSE 'ASC'
+                            END
+                    END as ordering,
+                    c2.reloptions as attoptions
+                FROM (
+                    SELECT *
+                    FROM
+                        pg_index i,
+                        unnest(i.indkey, i.indoption)
+                            WITH ORDINALITY koi(key, option, arridx)
+                ) idx
+                LEFT JOIN pg_class c ON idx.indrelid = c.oid
+                LEFT JOIN pg_class c2 ON idx.indexrelid = c2.oid
+                LEFT JOIN pg_am am ON c2.relam = am.oid
+                LEFT JOIN
+                    pg_attribute attr ON attr.attrelid = c.oid AND attr.attnum = idx.key
+                WHERE c.relname = $2 AND pg_catalog.pg_table_is_visible(c.oid)
+            ) s2
+            GROUP BY indexname, indisunique, indisprimary, amname, exprdef, attoptions;
+        `
+)
+
+// Sequelize 6 PostgresQueryGenerator.describeTableQuery (table and schema
+// inlined as Sequelize does).
+const sequelizeDescribe = `SELECT pk.constraint_type as "Constraint",c.column_name as "Field", c.column_default as "Default",c.is_nullable as "Null", (CASE WHEN c.udt_name = 'hstore' THEN c.udt_name ELSE c.data_type END) || (CASE WHEN c.character_maximum_length IS NOT NULL THEN '(' || c.character_maximum_length || ')' ELSE '' END) as "Type", (SELECT array_agg(e.enumlabel) FROM pg_catalog.pg_type t JOIN pg_catalog.pg_enum e ON t.oid=e.enumtypid WHERE t.typname=c.udt_name) AS "special", (SELECT pgd.description FROM pg_catalog.pg_statio_all_tables AS st INNER JOIN pg_catalog.pg_description pgd on (pgd.objoid=st.relid) WHERE c.ordinal_position=pgd.objsubid AND c.table_name=st.relname) AS "Comment" FROM information_schema.columns c LEFT JOIN (SELECT tc.table_schema, tc.table_name, cu.column_name, tc.constraint_type FROM information_schema.TABLE_CONSTRAINTS tc JOIN information_schema.KEY_COLUMN_USAGE  cu ON tc.table_schema=cu.table_schema and tc.table_name=cu.table_name and tc.constraint_name=cu.constraint_name and tc.constraint_type='PRIMARY KEY') pk ON pk.table_schema=c.table_schema AND pk.table_name=c.table_name AND pk.column_name=c.column_name WHERE c.table_name = 'posts' AND c.table_schema = 'public'`
+
+// psycopg 3 TypeInfo.fetch.
+const psycopgTypeInfo = `SELECT
+    typname AS name, oid, typarray AS array_oid,
+    oid::regtype::text AS regtype, typdelim AS delimiter
+FROM pg_type t
+WHERE t.oid = to_regtype($1)
+ORDER BY t.oid`
+
 // Knex SchemaCompiler_PG.hasTable.
 const knexHasTable = `select * from information_schema.tables where table_name = $1 and table_schema = current_schema()`
 
@@ -204,10 +280,40 @@ func ormIntrospection(t *testing.T, c *pgx.Conn, database string) {
 		t.Fatalf("django get_table_description:\n%s", strings.Join(got, "\n"))
 	}
 	expectRows(t, c, 0, `SELECT * FROM "posts" LIMIT 1`)
+	expectTable(t, c, "posts_pkey|[post_id]|112|<nil>|<nil>", djangoConstraints, "posts")
+	expectTable(t, c, "posts_pkey|[post_id]|true|true|[ASC]|btree|<nil>|<nil>", djangoIndexes, "btree", "posts")
+
+	// Sequelize (rows in column order: the query has no ORDER BY and
+	// information_schema.columns lists a table's columns in order)
+	expectTable(t, c, strings.Join([]string{
+		"PRIMARY KEY|post_id|<nil>|NO|bigint|<nil>|<nil>",
+		"<nil>|title|<nil>|NO|text|<nil>|<nil>",
+		"<nil>|published|false|YES|boolean|<nil>|<nil>",
+		"<nil>|created_at|now()|YES|timestamp with time zone|<nil>|<nil>",
+		"<nil>|price|<nil>|YES|numeric|<nil>|<nil>",
+		"<nil>|slug|<nil>|YES|character varying(20)|<nil>|<nil>",
+		"<nil>|likes|0|YES|bigint|<nil>|<nil>",
+	}, "\n"), sequelizeDescribe)
+
+	// psycopg 3
+	expectTable(t, c, "int4|23|1007|integer|44", psycopgTypeInfo, "int4")
+	expectTable(t, c, "varchar|1043|1015|character varying|44", psycopgTypeInfo, "character varying")
+	expectTable(t, c, "", psycopgTypeInfo, "hstore")
 
 	// Knex
 	expectRows(t, c, 1, knexHasTable, "posts")
 	expectRows(t, c, 0, knexHasTable, "nope")
+
+	// asyncpg: the WITH RECURSIVE type introspection it runs for an int8[]
+	// parameter (asyncpg 0.32.0, introspection.INTRO_LOOKUP_TYPES).
+	intro, err := os.ReadFile("testdata/asyncpg_introspect.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectTable(t, c, strings.Join([]string{
+		"20|pg_catalog|int8|98|<nil>|0|<nil>|<nil>|<nil>|<nil>|1|<nil>|-|<nil>", // 98: "char" 'b'
+		"1016|pg_catalog|_int8|98|<nil>|20|44|<nil>|<nil>|<nil>|0|<nil>|bigint|<nil>",
+	}, "\n"), string(intro), []uint32{1016})
 
 	// pgjdbc
 	expectTable(t, c, "1043|varchar", pgjdbcTypeOID, "varchar")
@@ -263,6 +369,14 @@ func TestCatalogDescribe(t *testing.T) {
 	var keys []int16
 	if err := c.QueryRow(ctx, `SELECT conkey FROM pg_constraint WHERE conrelid = $1 AND contype = 'p'`, oid).Scan(&keys); err != nil || fmt.Sprint(keys) != "[1]" {
 		t.Fatalf("conkey = %v, %v", keys, err)
+	}
+	var names []string
+	rows, err := c.Query(ctx, `SELECT relname FROM pg_class WHERE relname = ANY($1) ORDER BY 1`, []string{"posts", "pg_type", "nope"})
+	if err == nil {
+		names, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil || fmt.Sprint(names) != "[pg_type posts]" {
+		t.Fatalf("relname = ANY($1) = %v, %v", names, err)
 	}
 	// Unknown names get Postgres' errors.
 	expectCode(t, c, "42P01", `SELECT * FROM pg_catalog.pg_nothing`)

@@ -154,3 +154,22 @@ func TestDeallocate(t *testing.T) {
 	mustExec(t, c, `BEGIN`)
 	expectCode(t, c, "25001", `DISCARD ALL`)
 }
+
+// A successful statement does not reload the catalog: CodeOf(nil) once
+// read as XX000, so every statement rechecked its table against Cassandra
+// under the keyspace's catalog lock and all statements queued behind it.
+func TestSuccessDoesNotReloadCatalog(t *testing.T) {
+	tl := harness.Start(t)
+	c := tl.Connect(t)
+	mustExec(t, c, `CREATE TABLE posts (id bigint PRIMARY KEY, likes bigint NOT NULL DEFAULT 0)`)
+	mustExec(t, c, `INSERT INTO posts (id) VALUES (1)`)
+	before := len(tl.Store.Reads("tally_catalog"))
+	for i := 0; i < 50; i++ {
+		mustExec(t, c, `UPDATE posts SET likes = likes + 1 WHERE id = $1`, 1)
+	}
+	// The cache's TTL (1 s) may reload it once or twice meanwhile; a reload
+	// per statement would be 50.
+	if n := len(tl.Store.Reads("tally_catalog")) - before; n > 5 {
+		t.Fatalf("%d catalog reads for 50 increments", n)
+	}
+}

@@ -162,13 +162,30 @@ type Recorder struct {
 	rewrite.Store
 	mu     sync.Mutex
 	writes []cassandra.Stmt
+	reads  []cassandra.Stmt
 	texts  []string
 }
 
-// Query records the text of a read and runs it.
+// Query records and runs a read.
 func (r *Recorder) Query(ctx context.Context, st cassandra.Stmt) ([][]any, error) {
-	r.recordText(st.CQL)
+	r.mu.Lock()
+	r.reads = append(r.reads, st)
+	r.texts = append(r.texts, st.CQL)
+	r.mu.Unlock()
 	return r.Store.Query(ctx, st)
+}
+
+// Reads returns the recorded reads whose CQL contains substr.
+func (r *Recorder) Reads(substr string) []cassandra.Stmt {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []cassandra.Stmt
+	for _, st := range r.reads {
+		if strings.Contains(st.CQL, substr) {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // CAS records the text of a lightweight transaction and runs it.
