@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -178,4 +180,31 @@ func TestReadAndKeyLimits(t *testing.T) {
 	if err := c.QueryRow(context.Background(), "SELECT n FROM lim WHERE id = 0").Scan(&n); err != nil || n != 0 {
 		t.Fatalf("after the refused block: n = %d, %v; want 0", n, err)
 	}
+}
+
+// TestStartupTimeoutLimit: a client that connects and sends nothing, or
+// stops halfway through its startup packet, is dropped after
+// --startup-timeout.
+func TestStartupTimeoutLimit(t *testing.T) {
+	tl := harness.StartWith(t, func(c *app.Config) { c.StartupTimeout = 300 * time.Millisecond })
+	for _, sent := range [][]byte{nil, {0, 0, 0, 40, 0, 3}} {
+		nc, err := net.DialTimeout("tcp", tl.Addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		if _, err := nc.Write(sent); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_ = nc.SetReadDeadline(start.Add(5 * time.Second))
+		n, err := nc.Read(make([]byte, 1))
+		if d := time.Since(start); err != io.EOF || n != 0 || d < 250*time.Millisecond || d > 3*time.Second {
+			t.Errorf("after sending %x: read %d bytes, %v after %v; want EOF after about 300ms", sent, n, err, d)
+		}
+	}
+	// A client that starts up in time is unaffected and stays afterwards.
+	c := tl.Connect(t)
+	time.Sleep(500 * time.Millisecond)
+	expectTag(t, c, "SET", "SET application_name = 'still here'")
 }
