@@ -96,9 +96,6 @@ func (p *planCtx) insert(is *pg_query.InsertStmt) (rewrite.Op, []Field, error) {
 // them, so RETURNING comes back in that order (SQLAlchemy's
 // insertmanyvalues sorts its VALUES by a counter to rely on this).
 func (p *planCtx) insertSelect(is *pg_query.InsertStmt, t *catalog.Table, cols []*catalog.Column, sc *scope) (rewrite.Op, []Field, error) {
-	if is.OnConflictClause != nil {
-		return nil, nil, unsupported("INSERT ... SELECT ... ON CONFLICT")
-	}
 	src, srcFields, err := p.selectStmt(is.SelectStmt.GetSelectStmt())
 	if err != nil {
 		return nil, nil, err
@@ -126,6 +123,11 @@ func (p *planCtx) insertSelect(is *pg_query.InsertStmt, t *catalog.Table, cols [
 		row[c.Num-1] = typmodLimit(conv, c.Type, c.TypMod, false)
 	}
 	op := &rewrite.Insert{Table: t, Rows: [][]rewrite.Expr{row}, Source: src}
+	if is.OnConflictClause != nil { // Django's bulk_create(update_conflicts=True)
+		if op.OnConflict, err = p.onConflict(t, is.OnConflictClause, sc); err != nil {
+			return nil, nil, err
+		}
+	}
 	var fields []Field
 	if is.ReturningList != nil {
 		if op.Returning, fields, err = p.targets(is.ReturningList, sc); err != nil {
@@ -268,6 +270,7 @@ func (p *planCtx) update(us *pg_query.UpdateStmt) (rewrite.Op, []Field, error) {
 	sc := newScope(t, us.Relation)
 	op := &rewrite.Update{Table: t}
 	seen := map[string]bool{}
+	movesKey := false
 	for _, n := range us.TargetList {
 		rt := n.GetResTarget()
 		c := t.Column(rt.Name)
@@ -279,7 +282,7 @@ func (p *planCtx) update(us *pg_query.UpdateStmt) (rewrite.Op, []Field, error) {
 		case len(rt.Indirection) > 0:
 			return nil, nil, unsupported("assignment to subfields or array elements")
 		case t.IsKey(c):
-			return nil, nil, unsupported("updating primary key column %q: DELETE and INSERT the row instead", c.Name)
+			movesKey = true
 		}
 		seen[rt.Name] = true
 		delta, isInc, err := p.increment(t, c, rt.Val, sc)
@@ -308,6 +311,9 @@ func (p *planCtx) update(us *pg_query.UpdateStmt) (rewrite.Op, []Field, error) {
 		if op.Returning, fields, err = p.targets(us.ReturningList, sc); err != nil {
 			return nil, nil, err
 		}
+	}
+	if movesKey { // a row whose key changes moves (rewrite.UpdateKey)
+		return &rewrite.UpdateKey{Update: *op}, fields, nil
 	}
 	return op, fields, nil
 }

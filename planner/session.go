@@ -270,7 +270,7 @@ func (st *Statement) execute(ctx context.Context, params []any) (*rewrite.Result
 func (st *Statement) run(ctx context.Context, params []any) (*rewrite.Result, error) {
 	op := st.op
 	switch op.(type) {
-	case *rewrite.Insert, *rewrite.Update, *rewrite.Delete:
+	case *rewrite.Insert, *rewrite.Update, *rewrite.UpdateKey, *rewrite.Delete:
 		if st.sess.implicit && (st.idemKey != "" || st.sess.settings[idempotencySetting] != "") {
 			// A key can't be honoured in a block yet (its result would be
 			// recorded before the block commits). In a BEGIN block it is

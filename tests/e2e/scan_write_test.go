@@ -60,3 +60,41 @@ func TestUpdateDeleteWithoutKey(t *testing.T) {
 		t.Fatalf("likes %d, %d; want 10, 3", a, b)
 	}
 }
+
+// UPDATE of a primary key column moves the row (Alembic's version bump:
+// UPDATE alembic_version SET version_num = '0002' WHERE version_num = '0001').
+func TestUpdatePrimaryKey(t *testing.T) {
+	tl := harness.Start(t)
+	c := tl.Connect(t)
+	ctx := context.Background()
+	mustExec(t, c, `CREATE TABLE alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY)`)
+	mustExec(t, c, `INSERT INTO alembic_version (version_num) VALUES ('0001')`)
+	expectTag(t, c, "UPDATE 1", `UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001'`)
+	expectRows(t, c, 1, `SELECT version_num FROM alembic_version`)
+	var v string
+	if err := c.QueryRow(ctx, `SELECT version_num FROM alembic_version`).Scan(&v); err != nil || v != "0002" {
+		t.Fatalf("version %q, %v; want 0002", v, err)
+	}
+	expectTag(t, c, "UPDATE 0", `UPDATE alembic_version SET version_num='0003' WHERE version_num = '0001'`)
+
+	mustExec(t, c, `CREATE TABLE posts (id bigint PRIMARY KEY, title text, likes bigint NOT NULL DEFAULT 0)`)
+	mustExec(t, c, `INSERT INTO posts (id, title) VALUES (1, 'a'), (2, 'b')`)
+	mustExec(t, c, `UPDATE posts SET likes = likes + 5 WHERE id = 1`)
+	var id, likes int64
+	if err := c.QueryRow(ctx, `UPDATE posts SET id = 10, likes = likes + 1 WHERE id = 1 RETURNING id, likes`).Scan(&id, &likes); err != nil || id != 10 || likes != 6 {
+		t.Fatalf("moved row: %d %d, %v; want 10 6", id, likes, err)
+	}
+	expectRows(t, c, 0, `SELECT * FROM posts WHERE id = 1`)
+	expectCode(t, c, "23505", `UPDATE posts SET id = 2 WHERE id = 10`)
+	// Increments after the move count from the moved value.
+	mustExec(t, c, `UPDATE posts SET likes = likes + 1 WHERE id = 10`)
+	if err := c.QueryRow(ctx, `SELECT likes FROM posts WHERE id = 10`).Scan(&likes); err != nil || likes != 7 {
+		t.Fatalf("likes after the move: %d, %v; want 7", likes, err)
+	}
+	// Inside a block the move is seen, and ROLLBACK undoes it.
+	mustExec(t, c, `BEGIN`)
+	expectTag(t, c, "UPDATE 1", `UPDATE posts SET id = 20 WHERE id = 10`)
+	expectRows(t, c, 1, `SELECT * FROM posts WHERE id = 20`)
+	mustExec(t, c, `ROLLBACK`)
+	expectRows(t, c, 1, `SELECT * FROM posts WHERE id = 10`)
+}

@@ -87,3 +87,24 @@ func TestOnConflict(t *testing.T) {
 		t.Fatalf("after 200 concurrent upserts: %d, %v; want 206", n, err)
 	}
 }
+
+// Django's bulk_create(update_conflicts=True): INSERT ... SELECT FROM
+// UNNEST ... ON CONFLICT DO UPDATE.
+func TestInsertSelectOnConflict(t *testing.T) {
+	tl := harness.Start(t)
+	c := tl.Connect(t)
+	ctx := context.Background()
+	mustExec(t, c, `CREATE TABLE posts (id bigint PRIMARY KEY, title text, likes bigint NOT NULL DEFAULT 0)`)
+	mustExec(t, c, `INSERT INTO posts (id, title, likes) VALUES (1, 'old', 5)`)
+	expectTag(t, c, "INSERT 0 2", `INSERT INTO "posts" ("id", "title", "likes") SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[])
+		ON CONFLICT("id") DO UPDATE SET "title" = EXCLUDED."title", "likes" = EXCLUDED."likes" RETURNING "posts"."id"`,
+		[]int64{1, 2}, []string{"new", "two"}, []int64{7, 8})
+	var title string
+	var likes int64
+	if err := c.QueryRow(ctx, `SELECT title, likes FROM posts WHERE id = 1`).Scan(&title, &likes); err != nil || title != "new" || likes != 7 {
+		t.Fatalf("row 1: %q %d, %v; want new 7", title, likes, err)
+	}
+	if err := c.QueryRow(ctx, `SELECT title, likes FROM posts WHERE id = 2`).Scan(&title, &likes); err != nil || title != "two" || likes != 8 {
+		t.Fatalf("row 2: %q %d, %v; want two 8", title, likes, err)
+	}
+}
