@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"sync"
 	"time"
 )
@@ -24,6 +25,9 @@ type running struct {
 	// timeout is the session's statement_timeout (0: none), set by the
 	// connection's goroutine before each message (limits.go).
 	timeout time.Duration
+	// timedOut: the last statement started ran out of timeout; its 57014
+	// then says so (errors.go). Used by the connection's goroutine only.
+	timedOut bool
 }
 
 // start derives the context of one statement execution from ctx; done
@@ -33,6 +37,7 @@ func (r *running) start(ctx context.Context) (stmtCtx context.Context, done func
 	if r.timeout > 0 {
 		stmtCtx, cancel = context.WithTimeout(ctx, r.timeout)
 	}
+	r.timedOut = false
 	r.mu.Lock()
 	r.cancel = cancel
 	r.mu.Unlock()
@@ -40,6 +45,7 @@ func (r *running) start(ctx context.Context) (stmtCtx context.Context, done func
 		r.mu.Lock()
 		r.cancel = nil
 		r.mu.Unlock()
+		r.timedOut = r.timeout > 0 && errors.Is(stmtCtx.Err(), context.DeadlineExceeded)
 		cancel()
 	}
 }
