@@ -48,7 +48,7 @@ test-unit:
 ## fuzz-short: every fuzz target for FUZZTIME_SHORT (15s) each, one at a time (.ci/run)
 ## fuzz: the same for FUZZTIME (10m) each, by hand: make fuzz FUZZTIME=10m
 ## A crasher lands in <pkg>/testdata/fuzz/<Target>/ and is replayed by go test from then on.
-FUZZ_TARGETS := ./proxy:FuzzConnection ./planner:FuzzPrepare ./planner:FuzzSQLCommenterTags \
+FUZZ_TARGETS := ./proxy:FuzzConnection ./proxy:FuzzFrameGate ./planner:FuzzPrepare ./planner:FuzzSQLCommenterTags \
 	./planner:FuzzCommentInLiteral ./sqltypes:FuzzDecode ./sqltypes:FuzzDecodeArray ./sqltypes:FuzzCatalogTypes
 FUZZTIME ?= 10m
 FUZZTIME_SHORT ?= 15s

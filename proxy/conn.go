@@ -39,12 +39,15 @@ const flushThreshold = 64 << 10
 // conn is one client connection. Its goroutine is the only one that reads
 // or writes nc after startup, except interrupt, which only sets deadlines.
 type conn struct {
-	srv  *Server
-	nc   net.Conn
-	id   uint32
-	ctx  context.Context // cancelled when the server shuts down
-	in   *readRecorder
-	be   *pgproto3.Backend
+	srv *Server
+	nc  net.Conn
+	id  uint32
+	ctx context.Context // cancelled when the server shuts down
+	in  *readRecorder
+	be  *pgproto3.Backend
+	// gate frames what be reads so that memory follows bytes received
+	// (framegate.go); setMaxBody keeps its limit and be's in step.
+	gate *frameGate
 	log  *slog.Logger
 	key  backendKey
 	info SessionInfo
@@ -98,7 +101,8 @@ type conn struct {
 
 // newConn prepares a connection; serve runs it.
 func newConn(ctx context.Context, s *Server, nc net.Conn, id uint32) *conn {
-	in := &readRecorder{r: nc}
+	gate := newFrameGate(nc, s.cfg.MaxMessageSize)
+	in := &readRecorder{r: gate}
 	be := pgproto3.NewBackend(in, nc)
 	be.SetMaxBodyLen(s.cfg.MaxMessageSize)
 	return &conn{
@@ -108,6 +112,7 @@ func newConn(ctx context.Context, s *Server, nc net.Conn, id uint32) *conn {
 		ctx:     ctx,
 		in:      in,
 		be:      be,
+		gate:    gate,
 		log:     s.log.With("conn", id, "remote", nc.RemoteAddr().String()),
 		stmts:   make(map[string]*preparedStmt),
 		portals: make(map[string]*portal),

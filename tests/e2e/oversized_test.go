@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"io"
 	"net"
@@ -179,4 +180,63 @@ func fieldOf(body []byte, code byte) string {
 		body = body[min(end+1, len(body)):]
 	}
 	return ""
+}
+
+// TestSlowLargeMessagesBoundedMemory: 100 connections each announce a
+// 32 MB message — under the 64 MiB limit, so it is not refused — and send
+// only 4 KB of it, then wait. tally holds what arrived, not what was
+// announced (proxy/framegate.go): the heap grows by a few MB, not 3.2 GB.
+// When they hang up, their sessions end.
+func TestSlowLargeMessagesBoundedMemory(t *testing.T) {
+	const clients = 100
+	const announced = 32 << 20
+	tl := harness.Start(t)
+	conns := make([]net.Conn, 0, clients)
+	defer func() {
+		for _, nc := range conns {
+			nc.Close()
+		}
+	}()
+	for range clients {
+		nc, err := net.DialTimeout("tcp", tl.Addr, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, nc)
+		_ = nc.SetDeadline(time.Now().Add(60 * time.Second))
+		startup, _ := (&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30,
+			Parameters: map[string]string{"user": "tester", "database": tl.Database}}).Encode(nil)
+		if _, err := nc.Write(startup); err != nil {
+			t.Fatal(err)
+		}
+		if err := untilReadyRaw(bufio.NewReader(nc)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	msg := make([]byte, 5+4096)
+	msg[0] = 'Q'
+	binary.BigEndian.PutUint32(msg[1:5], announced)
+	for _, nc := range conns {
+		if _, err := nc.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Second) // let tally read what was sent
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	growth := int64(after.HeapInuse) - int64(before.HeapInuse)
+	t.Logf("%d connections, each 4 KB into a %d MB message: heap in use %.1f MB before, %.1f MB after (growth %.1f MB)",
+		clients, announced>>20, mb(before.HeapInuse), mb(after.HeapInuse), float64(growth)/(1<<20))
+	if growth > 64<<20 {
+		t.Errorf("heap grew by %.1f MB: announced bodies are allocated before they arrive", float64(growth)/(1<<20))
+	}
+	// The session still works for a client that finishes its message.
+	c := tl.Connect(t)
+	var n int
+	if err := c.QueryRow(context.Background(), "SELECT 1").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("another client: %d, %v", n, err)
+	}
 }
