@@ -1,6 +1,9 @@
 package proxy_test
 
 import (
+	"encoding/binary"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,4 +153,38 @@ func TestPanicEndsOnlyItsConnection(t *testing.T) {
 	c.expectFatal("XX000", "internal error")
 	other.expectSeq([]string{"CommandComplete INSERT 0 1", "ReadyForQuery I"}, &pgproto3.Query{String: "insert"})
 	ts.startRaw(t)
+}
+
+// TestSlowLargeMessages: 100 sessions each send 4 KB of a message
+// announced at 32 MB (under MaxMessageSize); the server holds what
+// arrived, not what was announced, and then serves the rest normally.
+func TestSlowLargeMessages(t *testing.T) {
+	const clients, announced = 100, 32 << 20
+	ts := startServerConfig(t, proxy.Config{ShutdownGrace: 2 * time.Second, MaxMessageSize: 64 << 20})
+	var cs []*rawClient
+	for range clients {
+		cs = append(cs, ts.startRaw(t))
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	msg := make([]byte, 5+4096)
+	msg[0] = 'Q'
+	binary.BigEndian.PutUint32(msg[1:5], announced)
+	for _, c := range cs {
+		if _, err := c.nc.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	runtime.ReadMemStats(&after)
+	growth := int64(after.HeapInuse) - int64(before.HeapInuse)
+	t.Logf("%d sessions 4 KB into %d MB messages: heap in use grew %.1f MB", clients, announced>>20, float64(growth)/(1<<20))
+	if growth > 64<<20 {
+		t.Errorf("heap grew by %.1f MB: announced bodies are allocated before they arrive", float64(growth)/(1<<20))
+	}
+	// A client that completes a large message is served.
+	c := ts.startRaw(t)
+	c.expectSeq([]string{"CommandComplete " + strings.ToUpper(strings.Repeat("x", 200<<10)), "ReadyForQuery I"},
+		&pgproto3.Query{String: strings.Repeat("x", 200<<10)})
 }
