@@ -180,7 +180,8 @@ func (c *conn) logEnd(err error) {
 // connection fails or a fatal error is sent. It returns why it ended.
 func (c *conn) loop() error {
 	for {
-		c.armIdleTimeout()
+		stmtTimeout, idleTimeout := c.timeouts()
+		c.armIdleTimeout(idleTimeout)
 		msg, err := c.be.Receive()
 		if err != nil {
 			c.deferred = nil // never committed, as in Postgres
@@ -188,7 +189,7 @@ func (c *conn) loop() error {
 			return c.endErr()
 		}
 		c.lim.idleStatus = 0
-		c.running.timeout, _ = c.timeouts()
+		c.running.timeout = stmtTimeout
 		if c.deferred != nil {
 			c.runDeferred(msg)
 		}

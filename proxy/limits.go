@@ -47,6 +47,8 @@ type connLimits struct {
 	// next message arrives; 0 while a query cycle is in progress.
 	// Postgres arms idle_in_transaction_session_timeout only there.
 	idleStatus byte
+	// deadlineArmed: armIdleTimeout left a read deadline set.
+	deadlineArmed bool
 }
 
 // admit counts c against MaxConnections, or marks it over the limit.
@@ -82,14 +84,19 @@ func (c *conn) timeouts() (statement, idleInTx time.Duration) {
 	return 0, 0
 }
 
-// armIdleTimeout sets the read deadline before the next Receive: the
-// idle-in-transaction timeout when the last ReadyForQuery said 'T' or
-// 'E', none otherwise. A shutdown that began meanwhile keeps its deadline.
-func (c *conn) armIdleTimeout() {
+// armIdleTimeout sets the read deadline before the next Receive: idle
+// (the idle-in-transaction timeout) when the last ReadyForQuery said 'T'
+// or 'E', none otherwise. The common case, no deadline before and none
+// now, costs nothing. A shutdown that began meanwhile keeps its deadline.
+func (c *conn) armIdleTimeout(idle time.Duration) {
 	var deadline time.Time
-	if _, idle := c.timeouts(); idle > 0 && (c.lim.idleStatus == 'T' || c.lim.idleStatus == 'E') {
+	if idle > 0 && (c.lim.idleStatus == 'T' || c.lim.idleStatus == 'E') {
 		deadline = time.Now().Add(idle)
 	}
+	if deadline.IsZero() && !c.lim.deadlineArmed {
+		return
+	}
+	c.lim.deadlineArmed = !deadline.IsZero()
 	_ = c.nc.SetReadDeadline(deadline)
 	if c.interrupted.Load() {
 		_ = c.nc.SetReadDeadline(time.Now())
