@@ -65,5 +65,9 @@ func (a stmtAdapter) Execute(ctx context.Context, params []any) (*proxy.Result, 
 	if err != nil {
 		return nil, err
 	}
-	return &proxy.Result{Tag: res.Tag, Rows: res.Rows, Deallocate: res.Deallocate, DeallocateAll: res.DeallocateAll}, nil
+	out := &proxy.Result{Tag: res.Tag, Rows: res.Rows, Deallocate: res.Deallocate, DeallocateAll: res.DeallocateAll}
+	for _, n := range res.Notices {
+		out.Notices = append(out.Notices, n)
+	}
+	return out, nil
 }

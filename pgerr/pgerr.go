@@ -134,6 +134,14 @@ func CodeOf(err error) Code {
 	return InternalError
 }
 
+// Notice is a NOTICE (or, with severity "WARNING", a warning) a statement
+// sends before its result, as Postgres' "already exists, skipping".
+func Notice(severity string, code Code, format string, args ...any) *Error {
+	e := New(code, format, args...)
+	e.Severity = severity
+	return e
+}
+
 // Unsupported is 0A000 naming what is missing.
 func Unsupported(format string, args ...any) *Error {
 	return New(FeatureNotSupported, format, args...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"github.com/pganalyze/pg_query_go/v6/parser"
@@ -36,6 +37,30 @@ type Session struct {
 	// (Session.defaults): Postgres' with Config.Settings over them.
 	version   string
 	overrides map[string]string
+	// notices are what the running statement's session-level work warns
+	// of (BEGIN inside a block, COMMIT outside one); Execute sends them.
+	notices []*pgerr.Error
+}
+
+// noticeLevels orders the severities client_min_messages compares.
+var noticeLevels = map[string]int{"debug5": 0, "debug4": 1, "debug3": 2, "debug2": 3, "debug1": 4, "debug": 4,
+	"log": 5, "info": 6, "notice": 7, "warning": 8, "error": 9}
+
+// withNotices adds the session's pending notices to res and drops those
+// below client_min_messages, as Postgres does.
+func (s *Session) withNotices(res *rewrite.Result) {
+	all := append(s.notices, res.Notices...)
+	s.notices = nil
+	res.Notices = nil
+	min, ok := noticeLevels[strings.ToLower(s.settings["client_min_messages"])]
+	if !ok {
+		min = noticeLevels["notice"]
+	}
+	for _, n := range all {
+		if noticeLevels[strings.ToLower(n.Severity)] >= min {
+			res.Notices = append(res.Notices, n)
+		}
+	}
 }
 
 // TxStatus is the transaction status for ReadyForQuery.
@@ -231,8 +256,10 @@ func (st *Statement) Execute(ctx context.Context, params []any) (*rewrite.Result
 		err = s.EndImplicit(ctx)
 	}
 	if err != nil {
+		s.notices = nil
 		return nil, err
 	}
+	s.withNotices(res)
 	return res, nil
 }
 

@@ -23,6 +23,8 @@ func (p *planCtx) transaction(ts *pg_query.TransactionStmt) (rewrite.Op, error) 
 			if s.tx == TxIdle {
 				s.env.Begin()
 				s.tx = TxActive
+			} else if !s.implicit {
+				s.notices = append(s.notices, pgerr.Notice("WARNING", pgerr.ActiveSQLTransaction, "there is already a transaction in progress"))
 			}
 			// An implicit block becomes an explicit one, keeping what it
 			// did so far (Postgres: BeginTransactionBlock in
@@ -37,12 +39,18 @@ func (p *planCtx) transaction(ts *pg_query.TransactionStmt) (rewrite.Op, error) 
 				s.endTx()
 				return "ROLLBACK", nil // COMMIT of a failed block rolls back
 			}
+			if s.tx == TxIdle {
+				s.notices = append(s.notices, pgerr.Notice("WARNING", pgerr.NoActiveSQLTransaction, "there is no transaction in progress"))
+			}
 			err := s.env.Commit(ctx)
 			s.tx, s.implicit = TxIdle, false
 			return "COMMIT", err
 		}, sess: p.sess}, nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
 		return &txOp{desc: "ROLLBACK", run: func(ctx context.Context, s *Session) (string, error) {
+			if s.tx == TxIdle {
+				s.notices = append(s.notices, pgerr.Notice("WARNING", pgerr.NoActiveSQLTransaction, "there is no transaction in progress"))
+			}
 			s.endTx()
 			return "ROLLBACK", nil
 		}, sess: p.sess}, nil

@@ -93,4 +93,7 @@ type Result struct {
 	// prepared statement and portal (DEALLOCATE ALL, DISCARD ALL).
 	Deallocate    string
 	DeallocateAll bool
+	// Notices go to the client as NoticeResponse before the result: errors
+	// (*pgerr.Error) whose Severity is NOTICE or WARNING.
+	Notices []error
 }

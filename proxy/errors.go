@@ -62,6 +62,15 @@ func (c *conn) errorResponse(err error, severity string) *pgproto3.ErrorResponse
 	}
 }
 
+// sendNotices sends a result's notices (NoticeResponse), before its rows
+// and command tag as Postgres does.
+func (c *conn) sendNotices(res *Result) {
+	for _, n := range res.Notices {
+		r := c.errorResponse(n, "NOTICE")
+		c.be.Send((*pgproto3.NoticeResponse)(r))
+	}
+}
+
 // toPgError finds or makes the *pgerr.Error for err.
 func (c *conn) toPgError(err error) *pgerr.Error {
 	if pe := pgerr.As(err); pe != nil {

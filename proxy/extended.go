@@ -162,6 +162,9 @@ func (c *conn) execute(m *pgproto3.Execute) error {
 		if err == nil {
 			err = c.deallocate(res)
 		}
+		if err == nil {
+			c.sendNotices(res)
+		}
 		if err != nil {
 			p.state = portalDone
 			return err

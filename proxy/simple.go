@@ -61,6 +61,7 @@ func (c *conn) runSimple(sql string) error {
 		if err != nil {
 			return err
 		}
+		c.sendNotices(res)
 		fields := st.Fields()
 		if len(fields) > 0 {
 			c.be.Send(rowDescription(fields, nil))

@@ -60,12 +60,16 @@ func (op *CreateTable) Execute(ctx context.Context, env *Env, _ []any) (*Result,
 		// tables: creating them again is harmless.
 		target = existing
 	}
+	res := &Result{Tag: "CREATE TABLE"}
+	if !applied {
+		res.Notices = append(res.Notices, pgerr.Notice("NOTICE", pgerr.DuplicateTable, "relation %q already exists, skipping", t.Name))
+	}
 	for _, cql := range createCQL(env.Keyspace, target, env.Options.GCGraceSeconds) {
 		if err := env.Store.Schema(ctx, cql); err != nil {
 			return nil, fmt.Errorf("create table %s: %w", t.Name, err)
 		}
 	}
-	return &Result{Tag: "CREATE TABLE"}, nil
+	return res, nil
 }
 
 // createCQL is the CQL creating t's base and delta tables.

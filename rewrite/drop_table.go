@@ -20,6 +20,7 @@ func (op *DropTable) String() string {
 
 // Execute drops the tables.
 func (op *DropTable) Execute(ctx context.Context, env *Env, _ []any) (*Result, error) {
+	res := &Result{Tag: "DROP TABLE"}
 	for _, name := range op.Names {
 		t, err := env.Catalog.Table(ctx, env.Store, env.Keyspace, name)
 		if err != nil {
@@ -27,6 +28,7 @@ func (op *DropTable) Execute(ctx context.Context, env *Env, _ []any) (*Result, e
 		}
 		if t == nil {
 			if op.IfExists {
+				res.Notices = append(res.Notices, pgerr.Notice("NOTICE", pgerr.SuccessfulCompletion, "table %q does not exist, skipping", name))
 				continue
 			}
 			return nil, pgerr.New(pgerr.UndefinedTable, "table %q does not exist", name)
@@ -48,5 +50,5 @@ func (op *DropTable) Execute(ctx context.Context, env *Env, _ []any) (*Result, e
 			}
 		}
 	}
-	return &Result{Tag: "DROP TABLE"}, nil
+	return res, nil
 }

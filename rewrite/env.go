@@ -26,6 +26,9 @@ type Result struct {
 	// DISCARD ALL). The proxy owns prepared statements and applies it.
 	Deallocate    string
 	DeallocateAll bool
+	// Notices are sent before the result (NoticeResponse): NOTICE or
+	// WARNING severity, as Postgres sends for IF [NOT] EXISTS skips.
+	Notices []*pgerr.Error
 }
 
 // Env is what operations run against: the store, the clock, the catalog and

@@ -11,7 +11,9 @@
 # clients.tsv: name<TAB>version<TAB>install-script<TAB>command (command run from the repo
 # root; '#' lines and blank lines are skipped). Each command gets PGHOST, PGPORT, PGUSER,
 # PGPASSWORD and a fresh PGDATABASE (compat_<name>_<random>: a new Cassandra keyspace per
-# client per run) and exits 0 only when every value it asserted matched.
+# client per run) and exits 0 only when every value it asserted matched. COMPAT_AUTH=1 tells
+# it that the server checks passwords (a real server, or tally with a users file), so a
+# wrong password must be refused.
 #
 # tests/compat/xfail.tsv: name<TAB>why — clients known to fail on tally today (each line
 # names the gap). They show as XFAIL and don't fail the run; one that passes shows as XPASS
@@ -67,6 +69,7 @@ fi
 
 # ---- the server ----------------------------------------------------------------------
 TALLY_PID=
+AUTH=
 stop_tally() {
   if [[ -n $TALLY_PID ]] && kill -0 "$TALLY_PID" 2>/dev/null; then
     kill "$TALLY_PID" 2>/dev/null || true
@@ -90,6 +93,7 @@ wait_port() { # host port seconds
 if [[ -n ${TALLY_COMPAT_TARGET:-} ]]; then
   HOST=${TALLY_COMPAT_TARGET%:*} PORT=${TALLY_COMPAT_TARGET##*:}
   wait_port "$HOST" "$PORT" 5 || die "nothing listens on $TALLY_COMPAT_TARGET"
+  AUTH=1
   log "target $HOST:$PORT (no tally started)"
 else
   HOST=127.0.0.1
@@ -107,6 +111,7 @@ else
     printf '%s\n' "$USER_PASS" \
       | "$TALLY" users add "$USER_NAME" --users-file "$users" --password-stdin >/dev/null
     serve_args+=(--users-file "$users")
+    AUTH=1
   fi
   (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null && die "port $PORT is taken (set TALLY_COMPAT_PORT)"
   "$TALLY" serve "${serve_args[@]}" > "$LOGS/tally.log" 2>&1 &
@@ -149,7 +154,7 @@ for i in "${!names[@]}"; do
     fi
     log "running: $name (database $db)"
     if env PGHOST="$HOST" PGPORT="$PORT" PGUSER="$USER_NAME" PGPASSWORD="$USER_PASS" \
-         PGDATABASE="$db" PGSSLMODE=disable PGCONNECT_TIMEOUT=10 \
+         PGDATABASE="$db" PGSSLMODE=disable PGCONNECT_TIMEOUT=10 COMPAT_AUTH="$AUTH" \
          timeout -k 10 "$TIMEOUT" bash -c "${commands[$i]}" > "$clog" 2>&1; then
       status=PASS
     else

@@ -151,6 +151,17 @@ public final class PgjdbcScenario {
       expect("executeUpdate, generated id, likes", new long[] {1, 2, 0}, got);
     });
 
+    step("list the posts", () -> {
+      String got = call("SELECT id, title FROM posts ORDER BY id", () -> {
+        StringBuilder b = new StringBuilder();
+        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT id, title FROM posts ORDER BY id")) {
+          while (rs.next()) b.append(rs.getLong(1)).append(' ').append(rs.getString(2)).append(';');
+        }
+        return b.toString();
+      });
+      expect("posts ORDER BY id", "1 hello;2 second;", got);
+    });
+
     step("increment 50 times with one PreparedStatement (server-prepared after 5)", () -> {
       try (PreparedStatement ps = conn.prepareStatement("UPDATE posts SET likes = likes + ? WHERE id = ?")) {
         for (int i = 1; i <= 50; i++) {
@@ -263,6 +274,17 @@ public final class PgjdbcScenario {
       call("rollback()", () -> { conn.rollback(); return null; });
       call("setAutoCommit(true)", () -> { conn.setAutoCommit(true); return null; });
       expectLikes(1, 12);
+    });
+
+    step("setSavepoint and rollback(savepoint) undo only the inner work", () -> {
+      call("setAutoCommit(false)", () -> { conn.setAutoCommit(false); return null; });
+      update(conn, "UPDATE posts SET likes = likes + ? WHERE id = ?", 1L, 1L);
+      java.sql.Savepoint sp = call("setSavepoint()", () -> conn.setSavepoint());
+      update(conn, "UPDATE posts SET likes = likes + ? WHERE id = ?", 100L, 1L);
+      call("rollback(savepoint)", () -> { conn.rollback(sp); return null; });
+      call("commit()", () -> { conn.commit(); return null; });
+      call("setAutoCommit(true)", () -> { conn.setAutoCommit(true); return null; });
+      expectLikes(1, 13);
     });
 
     step("delete the row", () -> {

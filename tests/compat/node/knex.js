@@ -49,6 +49,13 @@ s.step('insert returning the id and the default', async () => {
   expect('the row', { id, title: 'hello', likes: '0' }, await row());
 });
 
+s.step('list and count the posts', async () => {
+  const rows = await call("knex('posts').orderBy('id')", () => knex('posts').orderBy('id'));
+  expect("titles of knex('posts').orderBy('id')", ['hello', 'second'], rows.map((r) => r.title));
+  const [{ n }] = await call("knex('posts').count('* as n')", () => knex('posts').count('* as n'));
+  expect("knex('posts').count()", '2', n);
+});
+
 s.step('increment 50 times', async () => {
   for (let i = 0; i < 50; i++) {
     const n = await call(`knex('posts').where({ id }).increment('likes', 1) #${i + 1}`, () =>
@@ -104,10 +111,40 @@ s.step('knex.transaction that rolls back', async () => {
   await expectLikes(12);
 });
 
+s.step('nested transaction (savepoint) rolls back alone', async () => {
+  const boom = new Error('inner rollback');
+  await call('knex.transaction(outer with a failing inner trx.transaction)', () => knex.transaction(async (trx) => {
+    await trx('posts').where({ id }).increment('likes', 1);
+    let got;
+    try {
+      await trx.transaction(async (inner) => {
+        await inner('posts').where({ id }).increment('likes', 100);
+        throw boom;
+      });
+    } catch (err) {
+      got = err;
+    }
+    if (got !== boom) throw got || new Error('inner transaction did not reject');
+  }));
+  await expectLikes(13);
+});
+
 s.step('delete the row', async () => {
   const n = await call("knex('posts').where({ id }).del()", () => knex('posts').where({ id }).del());
   expect('rows deleted', 1, n);
   expect('the deleted row', undefined, await row());
+});
+
+s.step('the next release\'s migration adds a column', async () => {
+  const dirs = [path.join(__dirname, 'migrations'), path.join(__dirname, 'migrations_v2')];
+  const [batch, log] = await call('knex.migrate.latest({ directory: [migrations, migrations_v2] })', () =>
+    knex.migrate.latest({ directory: dirs }));
+  expect('migrations run', [2, ['20260102000000_add_shares.js']], [batch, log]);
+  const [row] = await call("knex('posts').insert({ title: 'v2' }).returning('id')", () => knex('posts').insert({ title: 'v2' }).returning('id'));
+  const n = await call("knex('posts').where({ id }).increment('shares', 3)", () => knex('posts').where({ id: row.id }).increment('shares', 3));
+  expect('rows updated', 1, n);
+  const got = await call("knex('posts').where({ id }).first()", () => knex('posts').where({ id: row.id }).first());
+  expect('the new row', { id: row.id, title: 'v2', likes: '0', shares: '3' }, got);
 });
 
 s.run(() => knex.destroy());

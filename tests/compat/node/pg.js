@@ -40,6 +40,11 @@ s.step('insert with RETURNING', async () => {
   expect('INSERT rowCount', 2, r.rowCount);
 });
 
+s.step('list the posts', async () => {
+  const r = await q('SELECT id, title FROM posts ORDER BY id');
+  expect('SELECT id, title FROM posts ORDER BY id', [{ id: '1', title: 'hello' }, { id: '2', title: 'second' }], r.rows);
+});
+
 s.step('increment 50 times (named prepared statement)', async () => {
   for (let i = 0; i < 50; i++) {
     const r = await call('pool.query({name: "like", ...})', () =>
@@ -102,6 +107,23 @@ s.step('transaction that rolls back', async () => {
     client.release();
   }
   expect('likes after ROLLBACK', ['12'], await likes(1));
+});
+
+s.step('an error inside a transaction fails it (25P02) until ROLLBACK', async () => {
+  const client = await call('pool.connect()', () => pool.connect());
+  try {
+    await call('BEGIN', () => client.query('BEGIN'));
+    await call('UPDATE likes + 100', () => client.query('UPDATE posts SET likes = likes + $1 WHERE id = $2', [100, 1]));
+    let err = await client.query('INSERT INTO posts (id, title) VALUES ($1, $2)', [2, 'duplicate']).catch((e) => e);
+    expect('INSERT of an existing key: SQLSTATE', '23505', err && err.code);
+    err = await client.query('SELECT likes FROM posts WHERE id = $1', [1]).catch((e) => e);
+    expect('next statement in the failed transaction: SQLSTATE', '25P02', err && err.code);
+    const r = await call('COMMIT of the failed transaction', () => client.query('COMMIT'));
+    expect('COMMIT of a failed transaction answers', 'ROLLBACK', r.command);
+  } finally {
+    client.release();
+  }
+  expect('likes after the failed transaction', ['12'], await likes(1));
 });
 
 s.step('delete the row', async () => {

@@ -14,11 +14,12 @@ const sequelize = new Sequelize(c.database, c.user, c.password, {
   pool: { max: 10 },
   logging: (sql) => log.push(sql),
 });
-const Post = sequelize.define('Post', {
+const columns = {
   id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
   title: { type: DataTypes.TEXT, allowNull: false },
   likes: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0 },
-}, { tableName: 'posts', timestamps: false });
+};
+const Post = sequelize.define('Post', columns, { tableName: 'posts', timestamps: false });
 
 const s = scenario('Sequelize');
 let post;
@@ -44,6 +45,13 @@ s.step('Post.create assigns the id and the default', async () => {
   expect('post.likes after create', 0, Number(post.likes));
   const p = await call(`Post.findByPk(${post.id})`, () => Post.findByPk(post.id));
   expect('Post.findByPk', { id: String(post.id), title: 'hello', likes: '0' }, p && { ...p.get({ plain: true }), id: String(p.id) });
+});
+
+s.step('list and count the posts (findAll, count)', async () => {
+  await call("Post.create({ title: 'second' })", () => Post.create({ title: 'second' }));
+  const all = await call("Post.findAll({ order: [['id', 'ASC']] })", () => Post.findAll({ order: [['id', 'ASC']] }));
+  expect('titles of Post.findAll', ['hello', 'second'], all.map((p) => p.title));
+  expect('Post.count()', 2, await call('Post.count()', () => Post.count()));
 });
 
 s.step('increment 50 times (instance.increment)', async () => {
@@ -94,6 +102,24 @@ s.step('sequelize.transaction that rolls back', async () => {
 s.step('destroy', async () => {
   await call('post.destroy()', () => post.destroy());
   expect('Post.findByPk of the destroyed post', null, await call('Post.findByPk', () => Post.findByPk(post.id)));
+});
+
+s.step('the next release: sync({ alter: true }) adds a column', async () => {
+  // A new release: its own Sequelize instance and a model with one more counter.
+  const next = new Sequelize(c.database, c.user, c.password, {
+    host: c.host, port: c.port, dialect: 'postgres', logging: (sql) => log.push(sql),
+  });
+  try {
+    const PostV2 = next.define('Post', { ...columns, shares: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0 } },
+      { tableName: 'posts', timestamps: false });
+    await call('sequelize.sync({ alter: true })', () => next.sync({ alter: true }));
+    const p = await call("PostV2.create({ title: 'v2' })", () => PostV2.create({ title: 'v2' }));
+    await call("p.increment('shares', { by: 3 })", () => p.increment('shares', { by: 3 }));
+    const got = await call('PostV2.findByPk', () => PostV2.findByPk(p.id));
+    expect('the new row', { title: 'v2', likes: '0', shares: '3' }, got && { title: got.title, likes: got.likes, shares: got.shares });
+  } finally {
+    await next.close();
+  }
 });
 
 s.run(async () => {

@@ -30,6 +30,19 @@ check() {
 value() { check "$1" "$3" -Atc "$2"; }
 
 value "connect with password" "SELECT current_user" "$PGUSER"
+if [[ -n ${COMPAT_AUTH:-} ]]; then
+  got=$(PGPASSWORD=wrong-pass "$PSQL" -X -Atc 'SELECT 1' 2>&1)
+  if [[ $got == *"password authentication failed for user \"$PGUSER\""* ]]; then
+    echo "ok   a wrong password is refused"
+  else
+    echo "FAIL step 'a wrong password is refused'"
+    echo "  call:     PGPASSWORD=wrong-pass psql -Atc 'SELECT 1'"
+    echo "  expected: FATAL: password authentication failed for user \"$PGUSER\""
+    echo "  actual:   $got"
+    failed=$((failed + 1))
+    [[ -n ${COMPAT_KEEP_GOING:-} ]] || exit 1
+  fi
+fi
 
 check "create table" "CREATE TABLE" -c "CREATE TABLE posts (
   id bigint PRIMARY KEY,
@@ -49,6 +62,9 @@ title|text||not null|
 likes|bigint||not null|0" -At -c '\d posts'
 
 check "insert two rows" "INSERT 0 2" -c "INSERT INTO posts (id, title) VALUES (1, 'hello'), (2, 'second')"
+check "list the posts" "1|hello|0
+2|second|0" -At -c "SELECT id, title, likes FROM posts ORDER BY id"
+value "count the posts" "SELECT count(*) FROM posts" 2
 value "read the default" "SELECT likes FROM posts WHERE id = 1" 0
 
 # 50 increments in one session, from a script file, as a migration or cron job would.

@@ -26,6 +26,18 @@ type Post struct {
 	Likes int64  `gorm:"not null;default:0"`
 }
 
+// PostV2 is the next version of the model: a new counter column that AutoMigrate adds
+// with ALTER TABLE.
+type PostV2 struct {
+	ID     int64  `gorm:"primaryKey"`
+	Title  string `gorm:"not null"`
+	Likes  int64  `gorm:"not null;default:0"`
+	Shares int64  `gorm:"not null;default:0"`
+}
+
+// TableName keeps PostV2 on the posts table.
+func (PostV2) TableName() string { return "posts" }
+
 var errRollback = errors.New("roll back on purpose")
 
 func main() {
@@ -102,6 +114,25 @@ func main() {
 			return err
 		}
 		return scenario.Expect("db.First(&post, id)", Post{ID: p.ID, Title: "hello", Likes: 0}, got)
+	})
+
+	run.Step("list and count the posts (Order, Find, Count)", func() error {
+		var posts []Post
+		if err := db.Order("id").Find(&posts).Error; err != nil {
+			return scenario.Errf(err, "db.Order(\"id\").Find(&posts)")
+		}
+		titles := []string{}
+		for _, x := range posts {
+			titles = append(titles, x.Title)
+		}
+		if err := scenario.Expect("titles of db.Order(\"id\").Find(&posts)", []string{"hello", "second"}, titles); err != nil {
+			return err
+		}
+		var n int64
+		if err := db.Model(&Post{}).Count(&n).Error; err != nil {
+			return scenario.Errf(err, "db.Model(&Post{}).Count(&n)")
+		}
+		return scenario.Expect("db.Model(&Post{}).Count", int64(2), n)
 	})
 
 	increment := func(tx *gorm.DB, n int) error {
@@ -218,6 +249,28 @@ func main() {
 		return expectLikes(12)
 	})
 
+	run.Step("nested db.Transaction rolls back to its savepoint", func() error {
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := increment(tx, 1); err != nil {
+				return err
+			}
+			inner := tx.Transaction(func(tx2 *gorm.DB) error {
+				if err := increment(tx2, 100); err != nil {
+					return err
+				}
+				return errRollback
+			})
+			if !errors.Is(inner, errRollback) {
+				return scenario.Errf(inner, "nested tx.Transaction returning an error")
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return expectLikes(13)
+	})
+
 	run.Step("Delete", func() error {
 		res := db.Delete(&p)
 		if res.Error != nil {
@@ -231,6 +284,35 @@ func main() {
 			return scenario.Expect("db.First of the deleted post: error", gorm.ErrRecordNotFound.Error(), fmt.Sprint(err))
 		}
 		return nil
+	})
+
+	run.Step("AutoMigrate of a new model version adds a column (the next deploy)", func() error {
+		// A new release opens its own pool: the old one's cached statements still describe
+		// the old table (a server, Postgres included, answers them 0A000 "cached plan must
+		// not change result type" once).
+		db2, err := gorm.Open(postgres.Open(scenario.DSN()), &gorm.Config{Logger: db.Logger})
+		if err != nil {
+			return scenario.Errf(err, "gorm.Open (new release)")
+		}
+		if sqlDB, err := db2.DB(); err == nil {
+			defer sqlDB.Close()
+		}
+		if err := db2.AutoMigrate(&PostV2{}); err != nil {
+			return scenario.Errf(err, "db.AutoMigrate(&PostV2{}) (adds shares)")
+		}
+		v2 := PostV2{Title: "v2"}
+		if err := db2.Create(&v2).Error; err != nil {
+			return scenario.Errf(err, "db.Create(&PostV2{Title: \"v2\"})")
+		}
+		res := db2.Model(&v2).UpdateColumn("shares", gorm.Expr("shares + ?", 3))
+		if res.Error != nil {
+			return scenario.Errf(res.Error, "UpdateColumn(\"shares\", gorm.Expr(\"shares + ?\", 3))")
+		}
+		var got PostV2
+		if err := db2.First(&got, v2.ID).Error; err != nil {
+			return scenario.Errf(err, "db.First(&PostV2{}, %d)", v2.ID)
+		}
+		return scenario.Expect("PostV2 after the new column and an increment", PostV2{ID: v2.ID, Title: "v2", Likes: 0, Shares: 3}, got)
 	})
 
 	run.Done()

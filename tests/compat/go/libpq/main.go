@@ -82,6 +82,27 @@ func main() {
 	})
 	run.Step("read the default", func() error { return expectLikes(db, 1, 0) })
 
+	run.Step("list the posts", func() error {
+		rows, err := db.QueryContext(ctx, "SELECT id, title FROM posts ORDER BY id")
+		if err != nil {
+			return scenario.Errf(err, "db.Query(SELECT id, title FROM posts ORDER BY id)")
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var id int64
+			var title string
+			if err := rows.Scan(&id, &title); err != nil {
+				return scenario.Errf(err, "rows.Scan")
+			}
+			got = append(got, fmt.Sprintf("%d %s", id, title))
+		}
+		if err := rows.Err(); err != nil {
+			return scenario.Errf(err, "rows.Err")
+		}
+		return scenario.Expect("posts ORDER BY id", []string{"1 hello", "2 second"}, got)
+	})
+
 	run.Step("increment 50 times with one prepared statement", func() error {
 		stmt, err := db.PrepareContext(ctx, "UPDATE posts SET likes = likes + $1 WHERE id = $2")
 		if err != nil {

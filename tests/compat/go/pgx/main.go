@@ -85,6 +85,20 @@ func main() {
 		return scenario.Expect("INSERT ... RETURNING id, likes", [2]int64{2, 0}, [2]int64{id, n})
 	})
 
+	run.Step("list the posts (pgx.CollectRows into structs)", func() error {
+		type post struct {
+			ID    int64
+			Title string
+			Likes int64
+		}
+		rows, _ := pool.Query(ctx, "SELECT id, title, likes FROM posts ORDER BY id")
+		posts, err := pgx.CollectRows(rows, pgx.RowToStructByName[post])
+		if err != nil {
+			return scenario.Errf(err, "pgx.CollectRows(SELECT id, title, likes FROM posts ORDER BY id)")
+		}
+		return scenario.Expect("posts ORDER BY id", []post{{1, "hello", 0}, {2, "second", 0}}, posts)
+	})
+
 	run.Step("increment 50 times", func() error {
 		for i := 0; i < 50; i++ {
 			if err := exec("UPDATE 1", "UPDATE posts SET likes = likes + $1 WHERE id = $2", int64(1), int64(1)); err != nil {
