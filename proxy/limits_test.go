@@ -111,7 +111,7 @@ func (c *rawClient) untilReadyAfter(msg pgproto3.FrontendMessage) []string {
 // resets the delay. The right password is never delayed.
 func TestAuthFailureDelay(t *testing.T) {
 	cfg := proxy.Config{ShutdownGrace: 2 * time.Second, Auth: proxy.AuthPassword, Users: testUsers(t),
-		AuthFailureDelay: 100 * time.Millisecond, AuthFailureDelayMax: 400 * time.Millisecond}
+		AuthFailureDelay: 200 * time.Millisecond, AuthFailureDelayMax: 800 * time.Millisecond}
 	ts := startServerConfig(t, cfg)
 	login := func(password string) (string, time.Duration) {
 		c := ts.dialRaw(t)
@@ -123,7 +123,7 @@ func TestAuthFailureDelay(t *testing.T) {
 		return got, time.Since(start)
 	}
 	const failed = `Error FATAL 28P01 password authentication failed for user "alice"`
-	for i, want := range []time.Duration{100, 200, 400, 400} {
+	for i, want := range []time.Duration{200, 400, 800, 800} {
 		want *= time.Millisecond
 		got, d := login("wrong")
 		if got != failed {
@@ -134,11 +134,11 @@ func TestAuthFailureDelay(t *testing.T) {
 		}
 	}
 	got, d := login("pw")
-	if got != "AuthenticationOk" || d > 90*time.Millisecond {
+	if got != "AuthenticationOk" || d >= 200*time.Millisecond {
 		t.Errorf("right password: %s after %v, want AuthenticationOk at once", got, d)
 	}
-	if _, d := login("wrong"); d < 100*time.Millisecond || d >= 200*time.Millisecond {
-		t.Errorf("first failure after a success answered after %v, want 100ms", d)
+	if _, d := login("wrong"); d < 200*time.Millisecond || d >= 400*time.Millisecond {
+		t.Errorf("first failure after a success answered after %v, want 200ms", d)
 	}
 }
 
