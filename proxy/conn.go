@@ -149,6 +149,7 @@ func (c *conn) interrupt() {
 // Every path out closes the session and the socket.
 func (c *conn) serve() {
 	defer c.nc.Close()
+	defer c.lingerClose()
 	defer c.recoverPanic()
 	defer func() {
 		if c.session != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"time"
 )
 
 // frameGate sits between the socket and pgproto3's Backend and keeps a
@@ -143,3 +144,27 @@ func (c *conn) setMaxBody(n int) {
 	c.be.SetMaxBodyLen(n)
 	c.gate.max = n
 }
+
+// lingerClose runs before the socket closes after a FATAL error: it
+// shuts the sending side (the client reads the error, then EOF) and
+// discards what the client had already sent, for a moment, so that
+// closing a socket with unread input doesn't make the kernel answer
+// with a reset that can destroy the error before the client reads it
+// (the gate leaves a refused message's body unread). Not at shutdown,
+// which has its own grace period.
+func (c *conn) lingerClose() {
+	if c.fatal == nil || c.interrupted.Load() {
+		return
+	}
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, c.nc, lingerBytes)
+}
+
+// lingerTime and lingerBytes bound lingerClose.
+const (
+	lingerTime  = time.Second
+	lingerBytes = 256 << 10
+)
