@@ -43,7 +43,7 @@ profile: cassandra build
 
 ## test-unit: the tests that need no Cassandra
 test-unit:
-	$(GO) test -count=1 ./pgerr/... ./sqltypes/... ./catalog/... ./rewrite/... ./planner/... ./proxy/... ./users/... ./cmd/...
+	$(GO) test -count=1 ./app/... ./activity/... ./metrics/... ./pgerr/... ./sqltypes/... ./catalog/... ./rewrite/... ./planner/... ./proxy/... ./users/... ./cmd/...
 
 ## fuzz-short: every fuzz target for FUZZTIME_SHORT (15s) each, one at a time (.ci/run)
 ## fuzz: the same for FUZZTIME (10m) each, by hand: make fuzz FUZZTIME=10m

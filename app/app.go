@@ -1,6 +1,9 @@
-// Package app wires tally together: the Cassandra store, the planner engine
-// and the proxy server. cmd/tally and the test harness both start tally
-// through it. It is the one package that imports proxy and planner alike.
+// Package app wires tally together: the configuration (config.go: flags,
+// environment, YAML file), the Cassandra store, the planner engine, the
+// proxy server, metrics, the session registry and the admin HTTP handler
+// (server.go: Server, with Drain and Reload). cmd/tally and the test
+// harness both start tally through it. It is the one package that imports
+// proxy and planner alike.
 package app
 
 import (
@@ -15,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tally-db/tally/activity"
 	"github.com/tally-db/tally/cassandra"
 	"github.com/tally-db/tally/planner"
 	"github.com/tally-db/tally/proxy"
@@ -25,16 +29,32 @@ import (
 // compile-time check that the Cassandra store is what rewrite needs.
 var _ rewrite.Store = (*cassandra.Store)(nil)
 
-// Config is tally's configuration.
+// Config is tally's configuration. Settings (config.go) lists every field
+// with its YAML key, flag and environment variable; Load fills it.
 type Config struct {
-	Listen           string // client address, e.g. 127.0.0.1:5432
-	Cassandra        string // contact points, comma-separated host[:port]
-	Replication      string // CQL replication map for keyspaces tally creates
-	ReadConsistency  string
-	WriteConsistency string
-	Shards           int           // delta partitions per row for new tables
-	GCGraceSeconds   int           // gc_grace_seconds of new CQL tables; 0: Cassandra's default
-	CassandraTimeout time.Duration // per request
+	Listen string // client address, e.g. 127.0.0.1:5432
+	// AdminListen is the admin HTTP address (/metrics, /healthz, /readyz);
+	// "" or "off": none.
+	AdminListen string
+	// Pprof serves /debug/pprof/ on the admin listener.
+	Pprof bool
+	// SlowStatement: statements at least this slow are logged; 0: off.
+	SlowStatement time.Duration
+	// DrainTimeout bounds the graceful drain on SIGTERM.
+	DrainTimeout time.Duration
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+
+	Cassandra string // contact points, comma-separated host[:port]
+	// CassandraUsername and CassandraPassword log in to Cassandra; the
+	// password is a secret: never printed or logged.
+	CassandraUsername, CassandraPassword string
+	Replication                          string // CQL replication map for keyspaces tally creates
+	ReadConsistency                      string
+	WriteConsistency                     string
+	Shards                               int           // delta partitions per row for new tables
+	GCGraceSeconds                       int           // gc_grace_seconds of new CQL tables; 0: Cassandra's default
+	CassandraTimeout                     time.Duration // per request
 	// Settle: writes older than this are settled; rollups fold them and
 	// a write gives up (08007) after half of it.
 	Settle            time.Duration
@@ -74,6 +94,10 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Listen:            "127.0.0.1:5432",
+		AdminListen:       "127.0.0.1:9187",
+		SlowStatement:     500 * time.Millisecond,
+		DrainTimeout:      30 * time.Second,
+		LogLevel:          "info",
 		Cassandra:         "127.0.0.1:9042",
 		Replication:       "{'class': 'SimpleStrategy', 'replication_factor': 1}",
 		ReadConsistency:   "QUORUM",
@@ -93,30 +117,38 @@ func Defaults() Config {
 	}
 }
 
-// Validate checks the settings that depend on each other.
+// Validate checks every setting and the settings that depend on each
+// other; its error names the setting (YAML key, flag, environment variable).
 func (c Config) Validate() error {
 	switch {
 	case c.Shards < 1 || c.Shards > 256:
-		return fmt.Errorf("shards: %d is not in 1..256", c.Shards)
+		return settingErr("shards", "%d is not in 1..256", c.Shards)
 	case c.Settle < 2*c.CassandraTimeout:
-		return fmt.Errorf("settle: %v must be at least twice the cassandra timeout (%v): a write still in flight must not be folded", c.Settle, c.CassandraTimeout)
+		return settingErr("settle", "%v must be at least twice the cassandra timeout (%v): a write still in flight must not be folded", c.Settle, c.CassandraTimeout)
 	case c.RollupThreshold < 0:
-		return fmt.Errorf("rollup-threshold: %d is negative", c.RollupThreshold)
+		return settingErr("rollup_threshold", "%d is negative", c.RollupThreshold)
 	case !slices.Contains(proxy.AuthMethods, proxy.AuthMethod(c.AuthMethod())):
-		return fmt.Errorf("auth: unknown method %q (want trust, password, md5 or scram-sha-256)", c.Auth)
+		return settingErr("auth", "unknown method %q (want trust, password, md5 or scram-sha-256)", c.Auth)
 	case c.AuthMethod() != string(proxy.AuthTrust) && c.UsersFile == "":
-		return fmt.Errorf("auth: %s needs --users-file", c.Auth)
+		return settingErr("auth", "%s needs --users-file", c.Auth)
 	case c.MaxConnections < 0 || c.MaxMessageSize < 0 || c.MaxScanRows < 0 || c.StatementTimeout < 0 || c.IdleInTransactionTimeout < 0 ||
 		c.StartupTimeout < 0 || c.AuthFailureDelay < 0 || c.AuthFailureDelayMax < 0:
-		return errors.New("limits: max connections, message size, timeouts and delays can't be negative")
+		return errors.New("limits: max connections, message size, scan rows, timeouts and delays can't be negative")
 	case c.MaxMessageSize > 0 && c.MaxMessageSize < 64<<10:
-		return fmt.Errorf("max-message-size: %d is below 64 KiB (authentication messages alone may be that long)", c.MaxMessageSize)
+		return settingErr("max_message_size", "%d is below 64 KiB (authentication messages alone may be that long)", c.MaxMessageSize)
 	case (c.TLSCert == "") != (c.TLSKey == ""):
-		return errors.New("tls: give both --tls-cert and --tls-key")
+		return settingErr("tls_cert", "give both --tls-cert and --tls-key")
 	case c.TLSRequired && c.TLSCert == "":
-		return errors.New("tls-required: needs --tls-cert and --tls-key")
+		return settingErr("tls_required", "needs --tls-cert and --tls-key")
 	}
-	return nil
+	return c.validateOps()
+}
+
+// Level is the log level LogLevel names.
+func (c Config) Level() (slog.Level, error) {
+	var level slog.Level
+	err := level.UnmarshalText([]byte(c.LogLevel))
+	return level, err
 }
 
 // AuthMethod is the authentication method in force: Auth, or its default.
@@ -165,16 +197,36 @@ func ProxyConfig(cfg Config, log *slog.Logger) (proxy.Config, error) {
 // OpenStore connects to Cassandra as cfg says.
 func OpenStore(cfg Config, log *slog.Logger) (*cassandra.Store, error) {
 	return cassandra.Open(cassandra.Config{
-		Hosts:            strings.Split(cfg.Cassandra, ","),
+		Hosts:            splitHosts(cfg.Cassandra),
 		ReadConsistency:  cfg.ReadConsistency,
 		WriteConsistency: cfg.WriteConsistency,
 		Timeout:          cfg.CassandraTimeout,
+		Username:         cfg.CassandraUsername,
+		Password:         cfg.CassandraPassword,
 	}, log)
+}
+
+// splitHosts splits a comma-separated list of contact points.
+func splitHosts(s string) []string {
+	var out []string
+	for _, h := range strings.Split(s, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // NewEngine builds the SQL engine over store; Close it when done.
 func NewEngine(cfg Config, store rewrite.Store, log *slog.Logger) *planner.Engine {
+	return newEngine(cfg, store, log, nil)
+}
+
+// newEngine builds the engine; sessions lists the live sessions for
+// pg_stat_activity (nil: none).
+func newEngine(cfg Config, store rewrite.Store, log *slog.Logger, sessions func() []activity.Backend) *planner.Engine {
 	return planner.NewEngine(planner.Config{
+		Activity:        sessions,
 		ServerVersion:   proxy.DefaultServerVersion,
 		RollupThreshold: cfg.RollupThreshold,
 		Tables: rewrite.Options{

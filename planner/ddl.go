@@ -195,7 +195,9 @@ func (p *planCtx) alterTable(as *pg_query.AlterTableStmt) (rewrite.Op, error) {
 	for _, n := range as.Cmds {
 		cmd := n.GetAlterTableCmd()
 		var c *catalog.Column
-		if cmd.Subtype != pg_query.AlterTableType_AT_AddColumn {
+		switch cmd.Subtype {
+		case pg_query.AlterTableType_AT_ColumnDefault, pg_query.AlterTableType_AT_DropNotNull,
+			pg_query.AlterTableType_AT_SetNotNull, pg_query.AlterTableType_AT_AlterColumnType:
 			if c = next.Column(cmd.Name); c == nil {
 				return nil, pgerr.New(pgerr.UndefinedColumn, "column %q of relation %q does not exist", cmd.Name, t.Name)
 			}
@@ -249,13 +251,26 @@ func (p *planCtx) alterTable(as *pg_query.AlterTableStmt) (rewrite.Op, error) {
 				return nil, unsupported("changing the type of column %q (%s to %s)", c.Name, typeName(c.Type), typeName(oid))
 			}
 		default:
-			return nil, unsupported("ALTER TABLE ... %s", strings.ToUpper(strings.ReplaceAll(strings.TrimPrefix(cmd.Subtype.String(), "AT_"), "_", " ")))
+			return nil, unsupported("ALTER TABLE ... %s", alterName(cmd.Subtype))
 		}
 	}
 	if next, err = next.Clone(); err != nil { // derive the column lists anew
 		return nil, err
 	}
 	return &rewrite.AlterTable{Table: t, New: next, Checks: checks}, nil
+}
+
+// alterName spells an ALTER TABLE subcommand as SQL does: AT_DropColumn
+// is "DROP COLUMN", AT_AddConstraint "ADD CONSTRAINT".
+func alterName(t pg_query.AlterTableType) string {
+	var b strings.Builder
+	for i, r := range strings.TrimPrefix(t.String(), "AT_") {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
 }
 
 // dropTable plans DROP TABLE.

@@ -2,9 +2,11 @@ package planner
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/tally-db/tally/activity"
 	"github.com/tally-db/tally/rewrite"
 )
 
@@ -24,6 +26,8 @@ type Config struct {
 	// idle_in_transaction_session_timeout ("30s", "0" for none). SHOW
 	// reports them and RESET returns to them.
 	Settings map[string]string
+	// Activity lists the live sessions for pg_stat_activity; nil: none.
+	Activity func() []activity.Backend
 }
 
 // Engine plans and runs SQL for many sessions over one store.
@@ -33,6 +37,7 @@ type Engine struct {
 	clock   *rewrite.Clock
 	catalog *rewrite.Catalog
 	roller  *rewrite.Roller
+	stats   rewrite.Stats
 	log     *slog.Logger
 }
 
@@ -72,6 +77,31 @@ func (e *Engine) Rollups() int64 {
 	return e.roller.Rollups.Load()
 }
 
+// Stats are the engine's operation counters.
+func (e *Engine) Stats() *rewrite.Stats { return &e.stats }
+
+// RollupBacklog is how many rollups are queued or running and how long
+// the oldest has waited; failed counts the rollups that failed.
+func (e *Engine) RollupBacklog() (n int, lag time.Duration, failed int64) {
+	if e.roller == nil {
+		return 0, 0, 0
+	}
+	n, lag = e.roller.Backlog()
+	return n, lag, e.roller.Failures.Load()
+}
+
+// LoadCatalogs reads the catalog of each keyspace into the cache, so the
+// first statements don't wait for it and a readiness check knows the
+// catalogs can be read.
+func (e *Engine) LoadCatalogs(ctx context.Context, keyspaces []string) error {
+	for _, ks := range keyspaces {
+		if _, err := e.catalog.Tables(ctx, e.store, ks); err != nil {
+			return fmt.Errorf("planner: load the catalog of %s: %w", ks, err)
+		}
+	}
+	return nil
+}
+
 // NewSession starts the session of one client on database (its keyspace).
 func (e *Engine) NewSession(_ context.Context, database, user string, params map[string]string) *Session {
 	info := &rewrite.SessionInfo{Database: database, User: user, Version: e.cfg.ServerVersion}
@@ -79,7 +109,7 @@ func (e *Engine) NewSession(_ context.Context, database, user string, params map
 		env: &rewrite.Env{
 			Store: e.store, Clock: e.clock, Catalog: e.catalog, Keyspace: database,
 			Info: info, Log: e.log.With("db", database, "user", user),
-			Options: e.cfg.Tables, Roller: e.roller,
+			Options: e.cfg.Tables, Roller: e.roller, Stats: &e.stats, Activity: e.cfg.Activity,
 		},
 		changed:   map[string]string{},
 		tx:        TxIdle,

@@ -376,3 +376,27 @@ func checkDepth(sql string) error {
 func unsupported(what string, args ...any) *pgerr.Error {
 	return pgerr.Unsupported("tally does not support %s yet", fmt.Sprintf(what, args...))
 }
+
+// Text is the statement's SQL, as the client sent it.
+func (st *Statement) Text() string { return st.text }
+
+// Kind names the statement's kind for metrics: select, insert, update,
+// delete, transaction, ddl or utility.
+func (st *Statement) Kind() string {
+	switch {
+	case st.node.GetSelectStmt() != nil:
+		return "select"
+	case st.node.GetInsertStmt() != nil:
+		return "insert"
+	case st.node.GetUpdateStmt() != nil:
+		return "update"
+	case st.node.GetDeleteStmt() != nil:
+		return "delete"
+	case st.node.GetTransactionStmt() != nil:
+		return "transaction"
+	case st.node.GetCreateStmt() != nil, st.node.GetDropStmt() != nil, st.node.GetAlterTableStmt() != nil,
+		st.node.GetTruncateStmt() != nil:
+		return "ddl"
+	}
+	return "utility"
+}

@@ -54,6 +54,9 @@ type conn struct {
 	// tlsConn is the TLS layer over nc once the client asked for SSL (be
 	// then reads and writes through it); nil in the clear.
 	tlsConn *tls.Conn
+	// endPoint is the channel-binding data of the certificate tlsConn
+	// was established with.
+	endPoint []byte
 
 	// session is the SQL session; nil until startup has completed.
 	session Session
@@ -97,6 +100,10 @@ type conn struct {
 
 	// lim is the connection's share of the limits (limits.go).
 	lim connLimits
+	// readyIdle: the last message sent was ReadyForQuery 'I' (the client
+	// is between queries, outside a transaction); drain ends it there.
+	readyIdle bool
+	drain     drainGate
 }
 
 // newConn prepares a connection; serve runs it.
@@ -181,10 +188,19 @@ func (c *conn) logEnd(err error) {
 // connection fails or a fatal error is sent. It returns why it ended.
 func (c *conn) loop() error {
 	for {
+		if c.drain.enter(c.srv, c.readyIdle) {
+			c.sendFatal(errAdminShutdown())
+			return c.endErr()
+		}
 		stmtTimeout, idleTimeout := c.timeouts()
 		c.armIdleTimeout(idleTimeout)
 		msg, err := c.be.Receive()
+		woken := c.drain.leave(c)
+		c.readyIdle = false
 		if err != nil {
+			if woken {
+				c.interrupted.Store(true)
+			}
 			c.deferred = nil // never committed, as in Postgres
 			c.receiveFailed(err)
 			return c.endErr()
@@ -284,6 +300,7 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) (done bool) {
 // COMMIT in a simple Query ended it.
 func (c *conn) readyForQuery() {
 	status := c.txStatus()
+	c.readyIdle = status == 'I'
 	if status == 'I' {
 		clear(c.portals)
 	}

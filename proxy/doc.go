@@ -25,4 +25,10 @@
 // own; followed by anything else it opens the session's implicit
 // transaction, which Sync commits, as Postgres commits everything between
 // two Syncs together.
+//
+// Shutdown (drain.go): Server.Drain closes the listener and ends each
+// connection with FATAL 57P01 at its first idle moment (right after
+// ReadyForQuery 'I'), so running statements are answered and open blocks
+// may commit; cancelling Serve's context ends the rest. SetTLS swaps the
+// certificate for new connections. Connection events go to Config.Metrics.
 package proxy

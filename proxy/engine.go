@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"net"
 
 	"github.com/tally-db/tally/sqltypes"
 )
@@ -22,6 +23,10 @@ type SessionInfo struct {
 	User            string
 	ApplicationName string
 	Params          map[string]string // every startup parameter the client sent
+	// PID is the connection's id, sent as BackendKeyData's process id.
+	PID uint32
+	// ClientAddr is the client's address.
+	ClientAddr net.Addr
 }
 
 // Session is one client's SQL session. It is used by one goroutine at a

@@ -120,10 +120,10 @@ func scramError(serverErr string, err error) error {
 // channelBinding is the tls-server-end-point binding of the connection:
 // none in the clear or when the certificate's hash is unknown.
 func (c *conn) channelBinding() scram.ChannelBinding {
-	if c.tlsConn == nil || c.srv.endPoint == nil {
+	if c.tlsConn == nil || c.endPoint == nil {
 		return scram.ChannelBinding{}
 	}
-	return scram.ChannelBinding{Type: scram.ChannelBindingTLSServerEndpoint, Data: c.srv.endPoint}
+	return scram.ChannelBinding{Type: scram.ChannelBindingTLSServerEndpoint, Data: c.endPoint}
 }
 
 // serverEndPoint is the tls-server-end-point channel-binding data of

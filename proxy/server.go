@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -50,6 +51,8 @@ type Config struct {
 	// address, up to AuthFailureDelayMax. 0: no delay.
 	AuthFailureDelay    time.Duration
 	AuthFailureDelayMax time.Duration
+	// Metrics receives connection events; nil: none.
+	Metrics Metrics
 }
 
 // DefaultServerVersion is the server_version tally reports.
@@ -68,6 +71,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 5 * time.Second
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	return cfg
 }
@@ -96,11 +102,11 @@ type Server struct {
 	engine Engine
 	log    *slog.Logger
 	keys   *keyRegistry
-	// tls is Config.TLS with tally's minimum version; nil without TLS.
-	tls *tls.Config
-	// endPoint is the tls-server-end-point channel binding data of the
-	// certificate, nil when SCRAM-SHA-256-PLUS can't be offered.
-	endPoint []byte
+	// tls is Config.TLS with tally's minimum version and its channel
+	// binding data; nil without TLS. SetTLS replaces it (reload).
+	tls atomic.Pointer[tlsState]
+	// draining: Drain has begun; idle connections end.
+	draining atomic.Bool
 	// mockSecret derives the mock SCRAM salt of unknown users.
 	mockSecret []byte
 
@@ -109,6 +115,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	addr   net.Addr
+	ln     net.Listener
 	conns  map[*conn]struct{}
 	nextID uint32
 	// admitted counts connections within MaxConnections (limits.go).
@@ -130,11 +137,7 @@ func NewServer(cfg Config, engine Engine, log *slog.Logger) *Server {
 	}
 	s.authLimit = newAuthThrottle(s.cfg.AuthFailureDelay, s.cfg.AuthFailureDelayMax)
 	_, _ = rand.Read(s.mockSecret)
-	if cfg.TLS != nil {
-		s.tls = cfg.TLS.Clone()
-		s.tls.MinVersion = max(s.tls.MinVersion, tls.VersionTLS12)
-		s.endPoint = serverEndPoint(s.tls)
-	}
+	s.tls.Store(newTLSState(cfg.TLS))
 	return s
 }
 
@@ -163,7 +166,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	s.mu.Lock()
-	s.addr = ln.Addr()
+	s.addr, s.ln = ln.Addr(), ln
 	s.mu.Unlock()
 	s.log.Info("proxy: listening", "addr", ln.Addr().String())
 
@@ -171,6 +174,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	err := s.acceptLoop(ctx, ln, &wg)
+	if s.draining.Load() && ctx.Err() == nil {
+		// Drain closed the listener: connections end as they go idle,
+		// unless ctx ends first.
+		err = nil
+		done := make(chan struct{})
+		go func() {
+			wg.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	}
 	if ctx.Err() != nil {
 		err = nil
 		s.shutdownConns(&wg)
@@ -186,7 +203,7 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+			if ctx.Err() != nil || s.draining.Load() || errors.Is(err, net.ErrClosed) {
 				return fmt.Errorf("proxy: accept: %w", err)
 			}
 			s.log.Warn("proxy: accept failed, retrying", "err", err, "backoff", backoff)
@@ -199,11 +216,13 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 		}
 		backoff = 5 * time.Millisecond
 		c := s.newConn(ctx, nc)
+		s.cfg.Metrics.ConnAccepted()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer s.forget(c)
 			c.serve()
+			s.cfg.Metrics.ConnClosed(c.session == nil && c.fatal != nil)
 		}()
 	}
 }

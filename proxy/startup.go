@@ -104,6 +104,7 @@ func (c *conn) handleStartup(m *pgproto3.StartupMessage) (bool, error) {
 		c.sendFatal(err)
 		return false, c.endErr()
 	}
+	info.PID, info.ClientAddr = c.id, c.nc.RemoteAddr()
 	c.info = info
 	c.log = c.log.With("user", info.User, "database", info.Database)
 	if err := c.authenticate(); err != nil {

@@ -20,17 +20,18 @@ func (c *conn) handleSSLRequest() error {
 		c.sendFatal(pgerr.New(pgerr.ProtocolViolation, "SSL negotiation requested over an SSL connection"))
 		return c.endErr()
 	}
-	if c.srv.tls == nil {
+	cur := c.srv.tls.Load()
+	if cur == nil {
 		return c.answerEncryption('N')
 	}
 	if err := c.answerEncryption('S'); err != nil {
 		return err
 	}
-	tc := tls.Server(c.nc, c.srv.tls)
+	tc := tls.Server(c.nc, cur.cfg)
 	if err := tc.HandshakeContext(c.ctx); err != nil {
 		return fmt.Errorf("proxy: TLS handshake: %w", err)
 	}
-	c.tlsConn = tc
+	c.tlsConn, c.endPoint = tc, cur.endPoint
 	// A new Backend over TLS: anything the client sent in the clear after
 	// its SSLRequest, still buffered in the old one, is dropped rather than
 	// taken as if it had come encrypted (CVE-2021-23214).

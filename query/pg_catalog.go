@@ -56,7 +56,7 @@ func init() {
 		{"pg_catalog", "pg_statio_user_tables", 12011, "relid:oid schemaname:name relname:name heap_blks_read:int8 heap_blks_hit:int8 idx_blks_read:int8 idx_blks_hit:int8 toast_blks_read:int8 toast_blks_hit:int8 tidx_blks_read:int8 tidx_blks_hit:int8", pgStatTables},
 		{"pg_catalog", "pg_stat_user_tables", 12012, "relid:oid schemaname:name relname:name seq_scan:int8 seq_tup_read:int8 idx_scan:int8 idx_tup_fetch:int8 n_tup_ins:int8 n_tup_upd:int8 n_tup_del:int8 n_live_tup:int8 n_dead_tup:int8", pgStatTables},
 		{"pg_catalog", "pg_auth_members", 1261, "oid:oid roleid:oid member:oid grantor:oid admin_option:bool inherit_option:bool set_option:bool", nil},
-		{"pg_catalog", "pg_stat_activity", 12009, "datid:oid datname:name pid:int4 usesysid:oid usename:name application_name:text client_addr:text state:text query:text backend_type:text", nil},
+		{"pg_catalog", "pg_stat_activity", 12009, pgStatActivitySpec, pgStatActivity},
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/tally-db/tally/activity"
 	"github.com/tally-db/tally/pgerr"
 )
 
@@ -42,6 +43,9 @@ type Env struct {
 	Log      *slog.Logger
 	Options  Options
 	Roller   *Roller // nil: no rollups
+	Stats    *Stats  // nil: not counted
+	// Activity lists the live sessions (pg_stat_activity); nil: none.
+	Activity func() []activity.Backend
 
 	// fixed, when set, is the stamp every write of this execution uses: a
 	// statement resent with an idempotency key reuses its first stamp.

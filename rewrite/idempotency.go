@@ -56,6 +56,7 @@ func (op *Idempotent) Execute(ctx context.Context, env *Env, params []any) (*Res
 				"idempotency key %q was already used for a different statement", op.Key).
 				WithHint("Use a new key for each distinct statement.")
 		}
+		env.Stats.idempotencyHit()
 		// The driver reads a null tag as "": no result yet (the first
 		// attempt is still running, or died). A real tag is never empty.
 		if tag, _ := prev["tag"].(string); tag != "" {

@@ -26,11 +26,25 @@ type Roller struct {
 
 	queue   chan rollupJob
 	mu      sync.Mutex
-	pending map[string]bool
+	pending map[string]time.Time // queued or running jobs: when queued
 	done    chan struct{}
 	wg      sync.WaitGroup
 	// Rollups counts completed rollups (for tests and metrics).
 	Rollups atomic.Int64
+	// Failures counts rollups that failed (a later read asks again).
+	Failures atomic.Int64
+}
+
+// Backlog is how many rollups are queued or running, and how long the
+// oldest of them has waited (0 when none): the rollup lag.
+func (r *Roller) Backlog() (n int, lag time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	for _, at := range r.pending {
+		lag = max(lag, now.Sub(at))
+	}
+	return len(r.pending), lag
 }
 
 type rollupJob struct {
@@ -45,7 +59,7 @@ func (j rollupJob) id() string { return fmt.Sprintf("%s|%s|%#v|%d", j.ks, j.tabl
 // NewRoller starts workers rolling up shards until Close.
 func NewRoller(store Store, settle time.Duration, threshold, workers int, log *slog.Logger) *Roller {
 	r := &Roller{Store: store, Settle: settle, Threshold: threshold, Log: log,
-		queue: make(chan rollupJob, 1024), pending: map[string]bool{}, done: make(chan struct{})}
+		queue: make(chan rollupJob, 1024), pending: map[string]time.Time{}, done: make(chan struct{})}
 	for i := 0; i < workers; i++ {
 		r.wg.Add(1)
 		go r.work()
@@ -83,12 +97,12 @@ func (e *Env) maybeRollUp(t *catalog.Table, key []any, shards []shardState) {
 func (r *Roller) enqueue(j rollupJob) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.pending[j.id()] {
+	if _, ok := r.pending[j.id()]; ok {
 		return
 	}
 	select {
 	case r.queue <- j:
-		r.pending[j.id()] = true
+		r.pending[j.id()] = time.Now()
 	default: // full: a later read asks again
 	}
 }
@@ -102,6 +116,7 @@ func (r *Roller) work() {
 		case j := <-r.queue:
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			if err := RollUp(ctx, r.Store, j.ks, j.table, j.key, j.shard, time.Now().Add(-r.Settle).UnixMicro()); err != nil {
+				r.Failures.Add(1)
 				r.Log.Warn("rollup failed", "table", j.table.Name, "shard", j.shard, "err", err)
 			} else {
 				r.Rollups.Add(1)

@@ -85,3 +85,23 @@ func (s *Source) warnMode(fi os.FileInfo) {
 		s.log.Warn("users: the users file is readable by others than its owner; chmod 600 it", "path", s.path, "mode", fi.Mode().Perm().String())
 	}
 }
+
+// Reload reads the file again now, whether or not it looks changed (SIGHUP).
+// On an error the users loaded before stay in force and the error is
+// returned.
+func (s *Source) Reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
+	f, err := Load(s.path)
+	if err != nil {
+		return err
+	}
+	s.file, s.stamp = f, stampOf(fi)
+	s.warnMode(fi)
+	s.log.Info("users: reloaded the users file", "path", s.path, "users", len(f.users))
+	return nil
+}

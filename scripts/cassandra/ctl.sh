@@ -12,7 +12,7 @@
 #   ctl.sh status              print which nodes are up
 #
 # Data and logs: .cassandra/node<n>/{data,commitlog,...,logs/system.log}. Both .cache and
-# .cassandra are git-ignored. Env: CASSANDRA_HEAP (1g), CASSANDRA_START_TIMEOUT (180 s per
+# .cassandra are git-ignored. Env: CASSANDRA_HEAP (2g), CASSANDRA_START_TIMEOUT (180 s per
 # node), CASSANDRA_STOP_TIMEOUT (60 s), CASSANDRA_JAVA (a Java 11 or 17 binary).
 set -euo pipefail
 
@@ -22,7 +22,7 @@ LIB=$ROOT/.cache/cassandra/lib
 STAMP=$LIB/.fetched                    # holds the hash of the pom.xml the jars came from
 BASE=$ROOT/.cassandra
 SIZE_FILE=$BASE/cluster-size           # N of the last `start N`; see check_size
-HEAP=${CASSANDRA_HEAP:-1g}
+HEAP=${CASSANDRA_HEAP:-2g}
 START_TIMEOUT=${CASSANDRA_START_TIMEOUT:-180}
 STOP_TIMEOUT=${CASSANDRA_STOP_TIMEOUT:-60}
 CQL_PORT=9042

@@ -18,6 +18,7 @@ PINS=(
   "asyncpg==0.32.0"
   "SQLAlchemy==2.1.9"
   "greenlet==3.5.6"
+  "alembic==1.20.1"
   "Django==5.2.19"
 )
 

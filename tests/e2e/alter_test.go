@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/tally-db/tally/tests/harness"
@@ -49,6 +50,11 @@ func TestAlterTableAddColumn(t *testing.T) {
 	expectCode(t, c, "42P16", `ALTER TABLE posts ALTER COLUMN id DROP NOT NULL`)
 	expectCode(t, c, "42703", `ALTER TABLE posts ALTER COLUMN nope SET DEFAULT 1`)
 	expectCode(t, c, "0A000", `ALTER TABLE posts RENAME COLUMN title TO name`)
+	expectCode(t, c, "0A000", `ALTER TABLE posts ADD CONSTRAINT posts_title_uniq UNIQUE (title)`)
+	_, err := c.Exec(ctx, `ALTER TABLE posts DROP COLUMN note`)
+	if err == nil || !strings.Contains(err.Error(), "ALTER TABLE ... DROP COLUMN") {
+		t.Fatalf("DROP COLUMN: %v; want 0A000 naming DROP COLUMN", err)
+	}
 	// Knex runs a migration inside its lock transaction: writes, then ALTER.
 	mustExec(t, c, `BEGIN`)
 	mustExec(t, c, `INSERT INTO posts (id, title) VALUES (7, 'in block')`)

@@ -39,6 +39,15 @@ async def main():
         async with pool.acquire() as conn:
             s.check("server version is known", True, conn.get_server_version().major >= 9)
 
+    with s.step("a wrong password is refused (28P01)", call="asyncpg.connect(password='wrong-' + password)"):
+        try:
+            bad = await asyncpg.connect(host=e["PGHOST"], port=e["PGPORT"], user=e["PGUSER"],
+                                        password="wrong-" + e["PGPASSWORD"], database=e["PGDATABASE"])
+            await bad.close()
+            s.check("connect with a wrong password", "InvalidPasswordError", "connected")
+        except asyncpg.InvalidPasswordError as exc:
+            s.check("SQLSTATE", "28P01", exc.sqlstate)
+
     with s.step("create table posts"):
         async with pool.acquire() as conn:
             await conn.execute(sql("""CREATE TABLE posts (
@@ -80,6 +89,14 @@ async def main():
             s.check("likes (prepared fetchval)", 60, await stmt.fetchval(1))
             rows = await conn.fetch(sql("SELECT id, likes FROM posts WHERE id = ANY($1::bigint[])", [1, 2, 3]), [1, 2, 3])
             s.check("= ANY(array)", [(1, 60), (2, 0), (3, 0)], sorted(tuple(r) for r in rows))
+
+    upsert = ("INSERT INTO posts AS p (id, title, likes) VALUES ($1, $2, $3) "
+              "ON CONFLICT (id) DO UPDATE SET likes = p.likes + EXCLUDED.likes RETURNING likes")
+    with s.step("upsert increment (INSERT ... ON CONFLICT DO UPDATE)", call=upsert):
+        s.check("upsert of an existing row: RETURNING likes", 65, await pool.fetchval(sql(upsert, 1, "ignored", 5), 1, "ignored", 5))
+        s.check("upsert of a new row: RETURNING likes", 5, await pool.fetchval(sql(upsert, 20, "new", 5), 20, "new", 5))
+        s.check("upsert of that row again", 10, await pool.fetchval(sql(upsert, 20, "new", 5), 20, "new", 5))
+        s.check("likes of row 1", 65, await pool.fetchval(sql(READ, 1), 1))
 
     with s.step("UPDATE of a missing row reports UPDATE 0", call=INCR):
         s.check("command tag", "UPDATE 0", await pool.execute(sql(INCR, 999), 999))

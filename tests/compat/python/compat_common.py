@@ -4,7 +4,9 @@ Each scenario is a list of named steps. A step prints its name; on success "ok" 
 value it checked), on failure the step, the call it made (the SQL the client sent, when
 the client lets us see it), what was expected, what came back, and the server's error
 (SQLSTATE + message) found anywhere in the exception chain; then the process exits 1.
-A scenario exits 0 only when every step passed.
+A scenario exits 0 only when every step passed. With COMPAT_KEEP_GOING=1 in the
+environment a failed step is reported and the next step runs (to see every gap at once;
+later steps may then fail for want of an earlier one's result); the exit status is still 1.
 
 Connection settings come from the libpq environment the runner sets:
 PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE.
@@ -64,6 +66,8 @@ class Scenario:
         self.client = client
         self.last_sql = None  # set by the client's statement hook, shown on failure
         self.steps = 0
+        self.failed = []  # names of failed steps (COMPAT_KEEP_GOING)
+        self.keep_going = bool(os.environ.get("COMPAT_KEEP_GOING"))
         self.started = time.monotonic()
         print(f"[{client}] scenario start (python {sys.version.split()[0]})", flush=True)
 
@@ -90,6 +94,10 @@ class Scenario:
 
     def done(self):
         took = time.monotonic() - self.started
+        if self.failed:
+            print(f"[{self.client}] FAIL: {len(self.failed)} of {self.steps} steps failed "
+                  f"({', '.join(self.failed)}) in {took:.1f}s", flush=True)
+            sys.exit(1)
         print(f"[{self.client}] PASS: {self.steps} steps in {took:.1f}s", flush=True)
         sys.exit(0)
 
@@ -127,4 +135,7 @@ class _Step:
         print(f"    server error: {err or 'none (client-side failure)'}", flush=True)
         traceback.print_exception(typ, exc, tb, limit=-6, file=sys.stdout)
         sys.stdout.flush()
+        if s.keep_going:
+            s.failed.append(f"step {s.steps}")
+            return True  # swallow the error: the next step runs
         os._exit(1)  # also ends any worker threads or event loop at once

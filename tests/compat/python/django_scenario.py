@@ -15,7 +15,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "compat_django.settings")
 
 from compat_common import Scenario, env  # noqa: E402
 
-s = Scenario("django")
+# DJANGO_SETTINGS_MODULE=compat_django.settings_default_apps runs the same steps in a project
+# that also has contenttypes and auth (client "django_default_apps").
+_settings = os.environ["DJANGO_SETTINGS_MODULE"].rsplit(".", 1)[-1]
+s = Scenario("django" + ("" if _settings == "settings" else "_" + _settings.removeprefix("settings_")))
 env()  # every PG* variable must be set; settings.py reads them
 
 import django  # noqa: E402
@@ -118,6 +121,12 @@ with s.step("read back"):
     s.check("Post.objects.get(pk).likes", 60, post.likes)
     bulk = Post.objects.in_bulk([pid, other])
     s.check("in_bulk", {pid: 60, other: 0}, {k: v.likes for k, v in bulk.items()})
+
+with s.step("upsert (bulk_create update_conflicts: ON CONFLICT DO UPDATE SET likes = EXCLUDED.likes)"):
+    Post.objects.bulk_create([Post(id=pid, title="hello", likes=65), Post(id=1000, title="new", likes=5)],
+                             update_conflicts=True, unique_fields=["id"], update_fields=["likes"])
+    s.check("likes of the existing row", 65, likes_of(pid))
+    s.check("likes of the new row (id 1000)", 5, likes_of(1000))
 
 with s.step("set to an absolute value (save())"):
     post.likes = 1000

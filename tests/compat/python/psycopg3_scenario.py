@@ -96,6 +96,14 @@ with s.step("read back (text and binary formats)", call=READ):
     rows = run(conn, "SELECT id, likes FROM posts WHERE id IN (%s, %s, %s)", (1, 2, 3)).fetchall()
     s.check("IN list", [(1, 60), (2, 0), (3, 0)], sorted(rows))
 
+UPSERT = ("INSERT INTO posts AS p (id, title, likes) VALUES (%s, %s, %s) "
+          "ON CONFLICT (id) DO UPDATE SET likes = p.likes + EXCLUDED.likes RETURNING likes")
+with s.step("upsert increment (INSERT ... ON CONFLICT DO UPDATE)", call=UPSERT):
+    s.check("upsert of an existing row: RETURNING likes", (65,), run(conn, UPSERT, (1, "ignored", 5)).fetchone())
+    s.check("upsert of a new row: RETURNING likes", (5,), run(conn, UPSERT, (20, "new", 5)).fetchone())
+    s.check("upsert of that row again", (10,), run(conn, UPSERT, (20, "new", 5)).fetchone())
+    s.check("likes of row 1", 65, likes(conn, 1))
+
 with s.step("UPDATE of a missing row reports 0 rows", call=INCR):
     s.check("rowcount", 0, run(conn, INCR, (999,)).rowcount)
     s.check("row 999", None, likes(conn, 999))

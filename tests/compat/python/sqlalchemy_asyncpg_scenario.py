@@ -7,6 +7,7 @@ engine's pool. The same model as sqlalchemy_scenario.py; only the driver differs
 
 import asyncio
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy import BigInteger, Text, URL, event, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -47,6 +48,14 @@ def _remember(conn, cursor, statement, parameters, context, executemany):
 async def likes_of(post_id):
     async with Session() as session:
         return await session.scalar(select(Post.likes).where(Post.id == post_id))
+
+
+def upsert(post_id, n):
+    """INSERT ... ON CONFLICT (id) DO UPDATE SET likes = posts.likes + excluded.likes."""
+    stmt = pg_insert(Post).values(id=post_id, title="upserted", likes=n)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Post.id], set_={"likes": Post.likes + stmt.excluded.likes})
+    return stmt.returning(Post.likes)
 
 
 def increment(post_id, n=1):
@@ -106,6 +115,14 @@ async def main():
             posts = (await session.scalars(
                 select(Post).where(Post.id.in_([pid, other])).order_by(Post.id))).all()
             s.check("in_() list", [(pid, 60), (other, 0)], [(p.id, p.likes) for p in posts])
+
+    with s.step("upsert increment (postgresql.insert().on_conflict_do_update)"):
+        async with Session() as session:
+            s.check("upsert of an existing row: RETURNING likes", 65, await session.scalar(upsert(pid, 5)))
+            s.check("upsert of a new row (id 1000): RETURNING likes", 5, await session.scalar(upsert(1000, 5)))
+            s.check("upsert of that row again", 10, await session.scalar(upsert(1000, 5)))
+            await session.commit()
+        s.check("likes", 65, await likes_of(pid))
 
     with s.step("set to an absolute value (attribute assignment, flushed on commit)"):
         async with Session() as session:

@@ -7,6 +7,7 @@ commit and roll back. A pool of 10 connections runs 10 concurrent increments.
 
 import threading
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy import BigInteger, Text, URL, create_engine, event, inspect, select, text, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -120,6 +121,22 @@ with s.step("read back"):
     with Session(engine) as session:
         posts = session.scalars(select(Post).where(Post.id.in_([pid, other])).order_by(Post.id)).all()
         s.check("in_() list", [(pid, 60), (other, 0)], [(p.id, p.likes) for p in posts])
+
+def upsert(post_id, n):
+    """INSERT ... ON CONFLICT (id) DO UPDATE SET likes = posts.likes + excluded.likes."""
+    stmt = pg_insert(Post).values(id=post_id, title="upserted", likes=n)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Post.id], set_={"likes": Post.likes + stmt.excluded.likes})
+    return stmt.returning(Post.likes)
+
+
+with s.step("upsert increment (postgresql.insert().on_conflict_do_update)"):
+    with Session(engine) as session:
+        s.check("upsert of an existing row: RETURNING likes", 65, session.scalar(upsert(pid, 5)))
+        s.check("upsert of a new row (id 1000): RETURNING likes", 5, session.scalar(upsert(1000, 5)))
+        s.check("upsert of that row again", 10, session.scalar(upsert(1000, 5)))
+        session.commit()
+    s.check("likes", 65, likes_of(pid))
 
 with s.step("set to an absolute value (attribute assignment, flushed on commit)"):
     with Session(engine) as session:
