@@ -45,12 +45,26 @@ profile: cassandra build
 test-unit:
 	$(GO) test -count=1 ./app/... ./activity/... ./metrics/... ./pgerr/... ./sqltypes/... ./catalog/... ./rewrite/... ./planner/... ./proxy/... ./users/... ./cmd/...
 
+## fuzz-short: every fuzz target for FUZZTIME_SHORT (15s) each, one at a time (.ci/run)
+## fuzz: the same for FUZZTIME (10m) each, by hand: make fuzz FUZZTIME=10m
+## A crasher lands in <pkg>/testdata/fuzz/<Target>/ and is replayed by go test from then on.
+FUZZ_TARGETS := ./proxy:FuzzConnection ./proxy:FuzzFrameGate ./planner:FuzzPrepare ./planner:FuzzSQLCommenterTags \
+	./planner:FuzzCommentInLiteral ./sqltypes:FuzzDecode ./sqltypes:FuzzDecodeArray ./sqltypes:FuzzCatalogTypes
+FUZZTIME ?= 10m
+FUZZTIME_SHORT ?= 15s
+
+fuzz-short:
+	bash scripts/fuzz.sh $(FUZZTIME_SHORT) $(FUZZ_TARGETS)
+
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
+
 ## test-compat: real clients and ORMs (psql, pgx, lib/pq, GORM, node-postgres, Knex, pgjdbc,
 ## ...) at pinned versions against tally; CLIENTS=psql,pgx runs a subset. Matrix: .compat/matrix.md
 test-compat: cassandra
 	bash tests/compat/run.sh
 
-.PHONY: build run test test-unit test-compat bench bench-hotkey profile cassandra cassandra-stop cluster cluster-stop
+.PHONY: build run test test-unit test-compat bench bench-hotkey profile cassandra cassandra-stop cluster cluster-stop fuzz fuzz-short
 
 ## cassandra: one Cassandra 5.0 node on 127.0.0.1:9042 (no-op when already up).
 ## With CASSANDRA_EXTERNAL=1, use the Cassandra already running there instead.

@@ -89,6 +89,9 @@ func (a *sessionAdapter) Close() {
 	a.s.Close()
 }
 
+// Timeouts implements proxy.TimeoutSession.
+func (a *sessionAdapter) Timeouts() (statement, idleInTx time.Duration) { return a.s.Timeouts() }
+
 type stmtAdapter struct {
 	st   *planner.Statement
 	sess *sessionAdapter

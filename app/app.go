@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,6 +71,23 @@ type Config struct {
 	TLSCert, TLSKey string
 	// TLSRequired refuses clients that don't use TLS.
 	TLSRequired bool
+
+	// Limits (proxy/limits.go): each answered with Postgres' SQLSTATE.
+	MaxConnections int // connections served at once (53300 beyond); 0: no limit
+	MaxMessageSize int // bytes of one client message (08P01 beyond, unread)
+	// StatementTimeout and IdleInTransactionTimeout are the server
+	// defaults of statement_timeout (57014) and
+	// idle_in_transaction_session_timeout (25P03); 0: none. Sessions
+	// change theirs with SET.
+	StatementTimeout         time.Duration
+	IdleInTransactionTimeout time.Duration
+	StartupTimeout           time.Duration // startup and authentication; the client is dropped after it
+	MaxScanRows              int           // rows one table scan may visit (54000 beyond)
+	// AuthFailureDelay delays the answer to a failed authentication,
+	// doubling per consecutive failure from one address up to
+	// AuthFailureDelayMax.
+	AuthFailureDelay    time.Duration
+	AuthFailureDelayMax time.Duration
 }
 
 // Defaults returns the default configuration.
@@ -89,6 +107,13 @@ func Defaults() Config {
 		Settle:            2 * time.Minute,
 		RollupThreshold:   64,
 		IdempotencyWindow: 24 * time.Hour,
+
+		MaxConnections:      1000,
+		MaxScanRows:         rewrite.MaxScanRows,
+		MaxMessageSize:      64 << 20,
+		StartupTimeout:      time.Minute,
+		AuthFailureDelay:    100 * time.Millisecond,
+		AuthFailureDelayMax: 5 * time.Second,
 	}
 }
 
@@ -106,6 +131,11 @@ func (c Config) Validate() error {
 		return settingErr("auth", "unknown method %q (want trust, password, md5 or scram-sha-256)", c.Auth)
 	case c.AuthMethod() != string(proxy.AuthTrust) && c.UsersFile == "":
 		return settingErr("auth", "%s needs --users-file", c.Auth)
+	case c.MaxConnections < 0 || c.MaxMessageSize < 0 || c.MaxScanRows < 0 || c.StatementTimeout < 0 || c.IdleInTransactionTimeout < 0 ||
+		c.StartupTimeout < 0 || c.AuthFailureDelay < 0 || c.AuthFailureDelayMax < 0:
+		return errors.New("limits: max connections, message size, scan rows, timeouts and delays can't be negative")
+	case c.MaxMessageSize > 0 && c.MaxMessageSize < 64<<10:
+		return settingErr("max_message_size", "%d is below 64 KiB (authentication messages alone may be that long)", c.MaxMessageSize)
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return settingErr("tls_cert", "give both --tls-cert and --tls-key")
 	case c.TLSRequired && c.TLSCert == "":
@@ -140,6 +170,12 @@ func ProxyConfig(cfg Config, log *slog.Logger) (proxy.Config, error) {
 		ServerVersion: proxy.DefaultServerVersion,
 		Auth:          proxy.AuthMethod(cfg.AuthMethod()),
 		TLSRequired:   cfg.TLSRequired,
+
+		MaxConnections:      cfg.MaxConnections,
+		MaxMessageSize:      cfg.MaxMessageSize,
+		StartupTimeout:      cfg.StartupTimeout,
+		AuthFailureDelay:    cfg.AuthFailureDelay,
+		AuthFailureDelayMax: cfg.AuthFailureDelayMax,
 	}
 	if cfg.UsersFile != "" {
 		src, err := users.Open(cfg.UsersFile, log)
@@ -196,8 +232,18 @@ func newEngine(cfg Config, store rewrite.Store, log *slog.Logger, sessions func(
 		Tables: rewrite.Options{
 			Replication: cfg.Replication, Shards: cfg.Shards, GCGraceSeconds: cfg.GCGraceSeconds,
 			Settle: cfg.Settle, IdempotencyWindow: cfg.IdempotencyWindow,
+			MaxScanRows: cfg.MaxScanRows,
+		},
+		Settings: map[string]string{
+			"statement_timeout":                   millis(cfg.StatementTimeout),
+			"idle_in_transaction_session_timeout": millis(cfg.IdleInTransactionTimeout),
 		},
 	}, store, log)
+}
+
+// millis is a duration as a Postgres time setting (milliseconds).
+func millis(d time.Duration) string {
+	return strconv.FormatInt(d.Milliseconds(), 10)
 }
 
 // Serve runs tally over engine on ln until ctx ends, with trust

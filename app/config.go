@@ -60,6 +60,14 @@ var Settings = []Setting{
 	{Key: "tls_cert", Usage: "PEM certificate (chain) for TLS; with tls_key, SSLRequest gets TLS 1.2+; reloaded on SIGHUP", field: func(c *Config) any { return &c.TLSCert }},
 	{Key: "tls_key", Usage: "PEM private key of tls_cert", field: func(c *Config) any { return &c.TLSKey }},
 	{Key: "tls_required", Usage: "refuse clients that don't use TLS (28000)", field: func(c *Config) any { return &c.TLSRequired }},
+	{Key: "max_connections", Usage: "client connections served at once; more get 53300 (0: no limit)", field: func(c *Config) any { return &c.MaxConnections }},
+	{Key: "max_message_size", Usage: "bytes of one client message; a longer one is refused (08P01) from its header, unread", field: func(c *Config) any { return &c.MaxMessageSize }},
+	{Key: "max_scan_rows", Usage: "rows one table scan may visit; more is 54000", field: func(c *Config) any { return &c.MaxScanRows }},
+	{Key: "statement_timeout", Usage: "default statement_timeout: a longer statement is cancelled (57014); 0: none", field: func(c *Config) any { return &c.StatementTimeout }},
+	{Key: "idle_in_transaction_timeout", Usage: "default idle_in_transaction_session_timeout: a session idle in a transaction block longer is closed (25P03); 0: none", field: func(c *Config) any { return &c.IdleInTransactionTimeout }},
+	{Key: "startup_timeout", Usage: "time a client has to start up and authenticate", field: func(c *Config) any { return &c.StartupTimeout }},
+	{Key: "auth_failure_delay", Usage: "delay before answering a failed authentication, doubled per consecutive failure from one address (0: none)", field: func(c *Config) any { return &c.AuthFailureDelay }},
+	{Key: "auth_failure_delay_max", Usage: "cap of auth_failure_delay", field: func(c *Config) any { return &c.AuthFailureDelayMax }},
 }
 
 // setting finds a setting by YAML key.

@@ -21,6 +21,11 @@ type Config struct {
 	// RollupThreshold is how many settled deltas in one shard make a read
 	// ask for a rollup; 0 turns rollups off.
 	RollupThreshold int
+	// Settings are server defaults of session settings, by lower-case
+	// name, over Postgres' own: statement_timeout and
+	// idle_in_transaction_session_timeout ("30s", "0" for none). SHOW
+	// reports them and RESET returns to them.
+	Settings map[string]string
 	// Activity lists the live sessions for pg_stat_activity; nil: none.
 	Activity func() []activity.Backend
 }
@@ -106,10 +111,12 @@ func (e *Engine) NewSession(_ context.Context, database, user string, params map
 			Info: info, Log: e.log.With("db", database, "user", user),
 			Options: e.cfg.Tables, Roller: e.roller, Stats: &e.stats, Activity: e.cfg.Activity,
 		},
-		settings: defaultSettings(e.cfg.ServerVersion),
-		changed:  map[string]string{},
-		tx:       TxIdle,
+		changed:   map[string]string{},
+		tx:        TxIdle,
+		version:   e.cfg.ServerVersion,
+		overrides: e.cfg.Settings,
 	}
+	s.settings = s.defaults()
 	for k, v := range params {
 		if _, ok := s.settings[k]; ok {
 			s.settings[k] = v

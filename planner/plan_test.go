@@ -45,7 +45,7 @@ func (s catalogStore) Query(_ context.Context, st cassandra.Stmt) ([][]any, erro
 
 var errNoData = pgerr.New(pgerr.InternalError, "planning touched data")
 
-func testSession(t *testing.T) *Session {
+func testSession(t testing.TB) *Session {
 	posts := &catalog.Table{Name: "posts", ID: "abc", Shards: 1, PrimaryKey: []int{0}, Columns: []*catalog.Column{
 		{Name: "post_id", Type: sqltypes.Int8, Num: 1, NotNull: true, TypMod: -1},
 		{Name: "title", Type: sqltypes.Varchar, Num: 2, TypMod: 14},

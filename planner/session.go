@@ -33,6 +33,10 @@ type Session struct {
 	// statement) or that of an extended-query pipeline (BeginImplicit; it
 	// commits at Sync, EndImplicit). It rolls back at its first error.
 	implicit bool
+	// version and overrides make the defaults RESET returns to
+	// (Session.defaults): Postgres' with Config.Settings over them.
+	version   string
+	overrides map[string]string
 	// notices are what the running statement's session-level work warns
 	// of (BEGIN inside a block, COMMIT outside one); Execute sends them.
 	notices []*pgerr.Error

@@ -59,7 +59,7 @@ func (p *planCtx) set(vs *pg_query.VariableSetStmt) (rewrite.Op, error) {
 	case pg_query.VariableSetKind_VAR_SET_VALUE, pg_query.VariableSetKind_VAR_SET_CURRENT, pg_query.VariableSetKind_VAR_SET_DEFAULT, pg_query.VariableSetKind_VAR_RESET:
 	case pg_query.VariableSetKind_VAR_RESET_ALL:
 		return &sessionOp{desc: "ResetAll", tag: "RESET", sess: p.sess, run: func(s *Session) ([][]any, error) {
-			s.settings = defaultSettings(s.settings["server_version"])
+			s.settings = s.defaults()
 			return nil, nil
 		}}, nil
 	default: // SET TRANSACTION, SET SESSION CHARACTERISTICS ...
@@ -96,7 +96,7 @@ func (p *planCtx) set(vs *pg_query.VariableSetStmt) (rewrite.Op, error) {
 	return &sessionOp{desc: "Set " + name + "=" + value, tag: tag, sess: p.sess, run: func(s *Session) ([][]any, error) {
 		v := value
 		if reset {
-			v = defaultSettings(s.settings["server_version"])[name]
+			v = s.defaults()[name]
 		}
 		return nil, s.setting(name, v)
 	}}, nil
@@ -107,6 +107,9 @@ func (p *planCtx) set(vs *pg_query.VariableSetStmt) (rewrite.Op, error) {
 func (s *Session) setting(name, v string) error {
 	if _, known := defaultSettings("")[name]; !known && !strings.Contains(name, ".") {
 		return pgerr.New(pgerr.UndefinedObject, "unrecognized configuration parameter %q", name)
+	}
+	if err := checkTimeout(name, v); err != nil {
+		return err
 	}
 	if name == "timezone" && !isUTC(v) {
 		return pgerr.Unsupported("tally runs in UTC only; TimeZone %q is not supported", v)
@@ -200,6 +203,6 @@ func (o *deallocateOp) Execute(context.Context, *rewrite.Env, []any) (*rewrite.R
 	if o.sess.tx != TxIdle {
 		return nil, pgerr.New(pgerr.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
 	}
-	o.sess.settings = defaultSettings(o.sess.settings["server_version"])
+	o.sess.settings = o.sess.defaults()
 	return &rewrite.Result{Tag: "DISCARD ALL", DeallocateAll: true}, nil
 }

@@ -86,8 +86,8 @@ func (s *Server) authMethodFor(SessionInfo) authMethod {
 
 // authenticate runs the connection's method and sends AuthenticationOk.
 func (c *conn) authenticate() error {
-	c.be.SetMaxBodyLen(maxAuthMessage)
-	defer c.be.SetMaxBodyLen(c.srv.cfg.MaxMessageSize)
+	c.setMaxBody(maxAuthMessage)
+	defer c.setMaxBody(c.srv.cfg.MaxMessageSize)
 	if err := c.srv.authMethodFor(c.info).authenticate(c); err != nil {
 		return err
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"sync"
+	"time"
 )
 
 // backendKey is what BackendKeyData tells a client and what a
@@ -20,12 +22,22 @@ type backendKey struct {
 type running struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc
+	// timeout is the session's statement_timeout (0: none), set by the
+	// connection's goroutine before each message (limits.go).
+	timeout time.Duration
+	// timedOut: the last statement started ran out of timeout; its 57014
+	// then says so (errors.go). Used by the connection's goroutine only.
+	timedOut bool
 }
 
 // start derives the context of one statement execution from ctx; done
 // must be called when it returns.
 func (r *running) start(ctx context.Context) (stmtCtx context.Context, done func()) {
 	stmtCtx, cancel := context.WithCancel(ctx)
+	if r.timeout > 0 {
+		stmtCtx, cancel = context.WithTimeout(ctx, r.timeout)
+	}
+	r.timedOut = false
 	r.mu.Lock()
 	r.cancel = cancel
 	r.mu.Unlock()
@@ -33,6 +45,7 @@ func (r *running) start(ctx context.Context) (stmtCtx context.Context, done func
 		r.mu.Lock()
 		r.cancel = nil
 		r.mu.Unlock()
+		r.timedOut = r.timeout > 0 && errors.Is(stmtCtx.Err(), context.DeadlineExceeded)
 		cancel()
 	}
 }

@@ -39,12 +39,15 @@ const flushThreshold = 64 << 10
 // conn is one client connection. Its goroutine is the only one that reads
 // or writes nc after startup, except interrupt, which only sets deadlines.
 type conn struct {
-	srv  *Server
-	nc   net.Conn
-	id   uint32
-	ctx  context.Context // cancelled when the server shuts down
-	in   *readRecorder
-	be   *pgproto3.Backend
+	srv *Server
+	nc  net.Conn
+	id  uint32
+	ctx context.Context // cancelled when the server shuts down
+	in  *readRecorder
+	be  *pgproto3.Backend
+	// gate frames what be reads so that memory follows bytes received
+	// (framegate.go); setMaxBody keeps its limit and be's in step.
+	gate *frameGate
 	log  *slog.Logger
 	key  backendKey
 	info SessionInfo
@@ -95,6 +98,8 @@ type conn struct {
 
 	interrupted atomic.Bool
 
+	// lim is the connection's share of the limits (limits.go).
+	lim connLimits
 	// readyIdle: the last message sent was ReadyForQuery 'I' (the client
 	// is between queries, outside a transaction); drain ends it there.
 	readyIdle bool
@@ -103,7 +108,8 @@ type conn struct {
 
 // newConn prepares a connection; serve runs it.
 func newConn(ctx context.Context, s *Server, nc net.Conn, id uint32) *conn {
-	in := &readRecorder{r: nc}
+	gate := newFrameGate(nc, s.cfg.MaxMessageSize)
+	in := &readRecorder{r: gate}
 	be := pgproto3.NewBackend(in, nc)
 	be.SetMaxBodyLen(s.cfg.MaxMessageSize)
 	return &conn{
@@ -113,6 +119,7 @@ func newConn(ctx context.Context, s *Server, nc net.Conn, id uint32) *conn {
 		ctx:     ctx,
 		in:      in,
 		be:      be,
+		gate:    gate,
 		log:     s.log.With("conn", id, "remote", nc.RemoteAddr().String()),
 		stmts:   make(map[string]*preparedStmt),
 		portals: make(map[string]*portal),
@@ -149,6 +156,8 @@ func (c *conn) interrupt() {
 // Every path out closes the session and the socket.
 func (c *conn) serve() {
 	defer c.nc.Close()
+	defer c.lingerClose()
+	defer c.recoverPanic()
 	defer func() {
 		if c.session != nil {
 			c.session.Close()
@@ -183,6 +192,8 @@ func (c *conn) loop() error {
 			c.sendFatal(errAdminShutdown())
 			return c.endErr()
 		}
+		stmtTimeout, idleTimeout := c.timeouts()
+		c.armIdleTimeout(idleTimeout)
 		msg, err := c.be.Receive()
 		woken := c.drain.leave(c)
 		c.readyIdle = false
@@ -194,6 +205,8 @@ func (c *conn) loop() error {
 			c.receiveFailed(err)
 			return c.endErr()
 		}
+		c.lim.idleStatus = 0
+		c.running.timeout = stmtTimeout
 		if c.deferred != nil {
 			c.runDeferred(msg)
 		}
@@ -230,6 +243,8 @@ func (c *conn) receiveFailed(err error) {
 	switch {
 	case c.interrupted.Load():
 		c.sendFatal(pgerr.New(pgerr.AdminShutdown, "terminating connection due to administrator command"))
+	case c.idleTimedOut():
+		c.sendFatal(idleTimeoutError())
 	case c.in.err != nil:
 		c.ioErr = c.in.err
 	default:
@@ -291,6 +306,7 @@ func (c *conn) readyForQuery() {
 	}
 	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: status})
 	c.flush()
+	c.lim.idleStatus = status
 }
 
 // txStatus is the session's transaction status ('I', 'T' or 'E').

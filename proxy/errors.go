@@ -34,6 +34,12 @@ func (c *conn) sendFatal(err error) {
 // *pgerr.Error that sets its own severity keeps it.
 func (c *conn) errorResponse(err error, severity string) *pgproto3.ErrorResponse {
 	pe := c.toPgError(err)
+	if pe.Code == pgerr.QueryCanceled && c.running.timedOut {
+		// Cancelled by statement_timeout, however the layer below put it.
+		timedOut := *pe
+		timedOut.Message = "canceling statement due to statement timeout"
+		pe = &timedOut
+	}
 	if pe.Severity != "" {
 		severity = pe.Severity
 	}

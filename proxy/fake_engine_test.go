@@ -29,6 +29,8 @@ import (
 //	begin/commit/rollback/abort   change the transaction status
 //	settz ZONE      reports TimeZone=ZONE through ParameterStatus
 //	sleep           blocks until its context is cancelled
+//	panic           panics (a bug in the engine)
+//	timeouts S I    sets statement_timeout S and idle_in_transaction_session_timeout I (ms)
 //	anything else   a statement with no rows whose tag is the word upper-cased
 type fakeEngine struct {
 	mu       sync.Mutex
@@ -73,6 +75,15 @@ type fakeSession struct {
 	executed   []string
 	closed     chan struct{}
 	once       sync.Once
+	// stmtTimeout and idleTimeout are what Timeouts reports ("timeouts").
+	stmtTimeout, idleTimeout time.Duration
+}
+
+// Timeouts implements proxy.TimeoutSession.
+func (s *fakeSession) Timeouts() (statement, idleInTx time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stmtTimeout, s.idleTimeout
 }
 
 // Prepare implements proxy.Session.
@@ -237,7 +248,10 @@ func (st *fakeStmt) Execute(ctx context.Context, params []any) (*proxy.Result, e
 	case "insert":
 		return &proxy.Result{Tag: "INSERT 0 1"}, nil
 	case "series":
-		n, _ := strconv.Atoi(st.args[0])
+		var n int
+		if len(st.args) > 0 {
+			n, _ = strconv.Atoi(st.args[0])
+		}
 		res := &proxy.Result{Tag: fmt.Sprintf("SELECT %d", n)}
 		for i := 1; i <= n; i++ {
 			res.Rows = append(res.Rows, []any{int64(i)})
@@ -256,6 +270,15 @@ func (st *fakeStmt) Execute(ctx context.Context, params []any) (*proxy.Result, e
 	case "sleep":
 		<-ctx.Done()
 		return nil, ctx.Err()
+	case "panic":
+		panic("fake engine bug")
+	case "timeouts":
+		stmt, _ := strconv.Atoi(st.args[0])
+		idle, _ := strconv.Atoi(st.args[1])
+		s.mu.Lock()
+		s.stmtTimeout, s.idleTimeout = time.Duration(stmt)*time.Millisecond, time.Duration(idle)*time.Millisecond
+		s.mu.Unlock()
+		return &proxy.Result{Tag: "SET"}, nil
 	case "settz":
 		s.mu.Lock()
 		s.changed = map[string]string{"TimeZone": st.args[0]}

@@ -43,6 +43,14 @@ type Config struct {
 	// TLSRequired refuses a StartupMessage sent without TLS (28000).
 	TLSRequired bool
 
+	// MaxConnections bounds the connections served at once; a
+	// StartupMessage beyond it gets FATAL 53300. 0: no limit.
+	MaxConnections int
+	// AuthFailureDelay is how long the answer to a failed authentication
+	// waits; it doubles with each consecutive failure from the same client
+	// address, up to AuthFailureDelayMax. 0: no delay.
+	AuthFailureDelay    time.Duration
+	AuthFailureDelayMax time.Duration
 	// Metrics receives connection events; nil: none.
 	Metrics Metrics
 }
@@ -102,11 +110,16 @@ type Server struct {
 	// mockSecret derives the mock SCRAM salt of unknown users.
 	mockSecret []byte
 
+	// authLimit delays answers to failed authentications (limits.go).
+	authLimit *authThrottle
+
 	mu     sync.Mutex
 	addr   net.Addr
 	ln     net.Listener
 	conns  map[*conn]struct{}
 	nextID uint32
+	// admitted counts connections within MaxConnections (limits.go).
+	admitted int
 }
 
 // NewServer returns a server for engine. A nil log discards logs.
@@ -122,6 +135,7 @@ func NewServer(cfg Config, engine Engine, log *slog.Logger) *Server {
 		conns:      make(map[*conn]struct{}),
 		mockSecret: make([]byte, 32),
 	}
+	s.authLimit = newAuthThrottle(s.cfg.AuthFailureDelay, s.cfg.AuthFailureDelayMax)
 	_, _ = rand.Read(s.mockSecret)
 	s.tls.Store(newTLSState(cfg.TLS))
 	return s
@@ -220,6 +234,7 @@ func (s *Server) newConn(ctx context.Context, nc net.Conn) *conn {
 	s.nextID++
 	c := newConn(ctx, s, nc, s.nextID)
 	s.conns[c] = struct{}{}
+	s.admit(c)
 	return c
 }
 
@@ -227,6 +242,7 @@ func (s *Server) newConn(ctx context.Context, nc net.Conn) *conn {
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	s.release(c)
 	s.mu.Unlock()
 	s.keys.remove(c.key)
 }

@@ -60,6 +60,11 @@ func (c *conn) startupMessages() (ok bool, err error) {
 			c.handleCancelRequest(m)
 			return false, nil
 		case *pgproto3.StartupMessage:
+			if c.lim.overLimit {
+				c.log.Warn("proxy: refused a connection beyond max connections", "max", c.srv.cfg.MaxConnections)
+				c.sendFatal(tooManyClients())
+				return false, c.endErr()
+			}
 			if c.srv.cfg.TLSRequired && c.tlsConn == nil {
 				c.log.Warn("proxy: refused a connection without TLS", "user", m.Parameters["user"])
 				c.sendFatal(pgerr.New(pgerr.InvalidAuthorizationSpec, "SSL connection is required").
@@ -111,9 +116,13 @@ func (c *conn) handleStartup(m *pgproto3.StartupMessage) (bool, error) {
 			}
 			return false, nil
 		}
+		if pe := pgerr.As(err); pe != nil && pe.Code == pgerr.InvalidPassword {
+			c.throttleAuthFailure()
+		}
 		c.sendFatal(err)
 		return false, c.endErr()
 	}
+	c.srv.authLimit.succeeded(clientIP(c.nc.RemoteAddr()))
 	session, err := c.srv.engine.NewSession(c.ctx, info)
 	if err != nil {
 		c.sendFatal(err)

@@ -35,9 +35,10 @@ func (c *conn) handleSSLRequest() error {
 	// A new Backend over TLS: anything the client sent in the clear after
 	// its SSLRequest, still buffered in the old one, is dropped rather than
 	// taken as if it had come encrypted (CVE-2021-23214).
-	c.in = &readRecorder{r: tc}
+	c.gate = newFrameGate(tc, c.srv.cfg.MaxMessageSize)
+	c.in = &readRecorder{r: c.gate}
 	c.be = pgproto3.NewBackend(c.in, tc)
-	c.be.SetMaxBodyLen(c.srv.cfg.MaxMessageSize)
+	c.setMaxBody(c.srv.cfg.MaxMessageSize)
 	st := tc.ConnectionState()
 	c.log.Debug("proxy: TLS established", "version", tls.VersionName(st.Version), "cipher", tls.CipherSuiteName(st.CipherSuite))
 	return nil

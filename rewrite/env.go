@@ -71,6 +71,17 @@ type Options struct {
 	// older than it can still be in flight (it exceeds every write deadline
 	// with retries). Rollups fold only settled deltas.
 	Settle time.Duration
+	// MaxScanRows bounds the rows one table scan may visit (54000
+	// beyond); 0 means the default, MaxScanRows.
+	MaxScanRows int
+}
+
+// maxScanRows is Options.MaxScanRows or its default.
+func (o Options) maxScanRows() int {
+	if o.MaxScanRows > 0 {
+		return o.MaxScanRows
+	}
+	return MaxScanRows
 }
 
 // stamp is one statement's write timestamp and transaction id.

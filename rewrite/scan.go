@@ -9,7 +9,8 @@ import (
 	"github.com/tally-db/tally/pgerr"
 )
 
-// MaxScanRows bounds the rows a full-table scan may visit. A scan reads
+// MaxScanRows is the default bound (Options.MaxScanRows) of the rows a
+// full-table scan may visit. A scan reads
 // every partition of the base table and then each live row with its
 // deltas; beyond this it is refused with 54000 rather than run for minutes.
 const MaxScanRows = 100000
@@ -30,12 +31,12 @@ func ScanKeys(ctx context.Context, env *Env, t *catalog.Table) ([][]any, error) 
 	}
 	cols = append(cols, "tally_born", "tally_deleted")
 	rows, err := env.Store.Query(ctx, Stmt{CQL: fmt.Sprintf("SELECT %s FROM %s.%s LIMIT %d",
-		strings.Join(cols, ", "), quoteIdent(env.Keyspace), t.BaseTable(), MaxScanRows+1)})
+		strings.Join(cols, ", "), quoteIdent(env.Keyspace), t.BaseTable(), env.Options.maxScanRows()+1)})
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", t.Name, err)
 	}
-	if len(rows) > MaxScanRows {
-		return nil, pgerr.New(pgerr.ProgramLimitExceeded, "a scan of table %q may visit at most %d rows", t.Name, MaxScanRows).
+	if limit := env.Options.maxScanRows(); len(rows) > limit {
+		return nil, pgerr.New(pgerr.ProgramLimitExceeded, "a scan of table %q may visit at most %d rows", t.Name, limit).
 			WithHint("Name the rows by their primary key.")
 	}
 	n := len(t.PrimaryKey)

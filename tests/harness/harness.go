@@ -156,18 +156,21 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Recorder passes statements to the real store and remembers the writes.
+// Recorder passes statements to the real store and remembers the writes,
+// and the text of every statement (reads, LWTs and schema changes too).
 type Recorder struct {
 	rewrite.Store
 	mu     sync.Mutex
 	writes []cassandra.Stmt
 	reads  []cassandra.Stmt
+	texts  []string
 }
 
 // Query records and runs a read.
 func (r *Recorder) Query(ctx context.Context, st cassandra.Stmt) ([][]any, error) {
 	r.mu.Lock()
 	r.reads = append(r.reads, st)
+	r.texts = append(r.texts, st.CQL)
 	r.mu.Unlock()
 	return r.Store.Query(ctx, st)
 }
@@ -183,6 +186,31 @@ func (r *Recorder) Reads(substr string) []cassandra.Stmt {
 		}
 	}
 	return out
+}
+
+// CAS records the text of a lightweight transaction and runs it.
+func (r *Recorder) CAS(ctx context.Context, st cassandra.Stmt) (bool, map[string]any, error) {
+	r.recordText(st.CQL)
+	return r.Store.CAS(ctx, st)
+}
+
+// Schema records a schema change and runs it.
+func (r *Recorder) Schema(ctx context.Context, cql string) error {
+	r.recordText(cql)
+	return r.Store.Schema(ctx, cql)
+}
+
+func (r *Recorder) recordText(cql string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.texts = append(r.texts, cql)
+}
+
+// Texts returns the CQL text of every statement tally sent, in order.
+func (r *Recorder) Texts() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.texts...)
 }
 
 // Exec records and runs one write.
@@ -203,6 +231,7 @@ func (r *Recorder) record(st cassandra.Stmt) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.writes = append(r.writes, st)
+	r.texts = append(r.texts, st.CQL)
 }
 
 // Writes returns the recorded writes whose CQL contains substr.
