@@ -198,6 +198,11 @@ func launchTally(ctx context.Context, cfg config, logName string) (*tallyProc, e
 	}
 	extra = append(extra, "--cassandra", cfg.Cassandra, "--shards", fmt.Sprint(cfg.Shards),
 		"--read-consistency", cfg.Consistent, "--write-consistency", cfg.Consistent, "--log-level", "warn")
+	if !cfg.Profile {
+		// The idle test opens --idle connections beside the workload's:
+		// above tally's default max_connections (1,000).
+		extra = append(extra, "--max-connections", fmt.Sprint(cfg.Idle+1000))
+	}
 	logf("starting %s on a free port", strings.Join(argv, " "))
 	return startTally(ctx, argv, filepath.Join(cfg.Out, logName), extra...)
 }
