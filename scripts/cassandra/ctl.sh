@@ -140,7 +140,7 @@ launch() {
     node_up "$n" && log "node$n already up on $ip" || log "node$n already starting"
     return
   fi
-  port_open "$ip" "$CQL_PORT" && die "$ip:$CQL_PORT is in use by a process that is not node$n"
+  port_open "$ip" "$CQL_PORT" && die "$ip:$CQL_PORT is in use by a process that is not node$n of this checkout (a Cassandra you started yourself? add CASSANDRA_EXTERNAL=1 to use it)"
   port_open 127.0.0.1 "$(jmx_of "$n")" && die "JMX port $(jmx_of "$n") is in use"
 
   mkdir -p "$dir/conf" "$dir/logs" "$dir/triggers" "$dir/tmp"
