@@ -1,6 +1,5 @@
 package sqltypes
 
-
 // decodeCatalogText is the input function of "char" (arrays are in
 // array.go).
 func decodeCatalogText(oid OID, s string) (any, error) {
