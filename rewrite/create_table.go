@@ -39,12 +39,22 @@ func (op *CreateTable) Execute(ctx context.Context, env *Env, _ []any) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	applied, _, err := env.Store.CAS(ctx, Stmt{
+	claim := Stmt{
 		CQL:  fmt.Sprintf("INSERT INTO %s.%s (name, def) VALUES (?, ?) IF NOT EXISTS", quoteIdent(env.Keyspace), catalogTable),
 		Args: []any{t.Name, def},
-	})
+	}
+	applied, prev, err := env.Store.CAS(ctx, claim)
+	for attempt := 1; pgerr.CodeOf(err) == pgerr.TransactionResolutionUnknown && attempt < 4 && ctx.Err() == nil; attempt++ {
+		// The claim may have landed: claiming again tells, since a row
+		// holding our own definition (its random id) is ours. Without this
+		// a timed-out CREATE left a catalog row without its CQL tables.
+		applied, prev, err = env.Store.CAS(ctx, claim)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create table %s: %w", t.Name, err)
+	}
+	if !applied && prev["def"] == def {
+		applied = true // our own earlier attempt
 	}
 	env.Catalog.Invalidate(env.Keyspace)
 	target := &t
