@@ -67,9 +67,7 @@ func (p *planCtx) insert(is *pg_query.InsertStmt) (rewrite.Op, []Field, error) {
 				continue
 			}
 			if cols[i].Identity == "a" && is.Override != pg_query.OverridingKind_OVERRIDING_SYSTEM_VALUE {
-				return nil, nil, pgerr.New("428C9", "cannot insert a non-DEFAULT value into column %q", cols[i].Name).
-					WithDetail("Column %q is an identity column defined as GENERATED ALWAYS.", cols[i].Name).
-					WithHint("Use OVERRIDING SYSTEM VALUE to override.")
+				return nil, nil, errIdentityAlways(cols[i])
 			}
 			if row[cols[i].Num-1], err = p.assign(t, cols[i], it, nil); err != nil {
 				return nil, nil, err
@@ -77,8 +75,15 @@ func (p *planCtx) insert(is *pg_query.InsertStmt) (rewrite.Op, []Field, error) {
 		}
 		op.Rows = append(op.Rows, row)
 	}
+	return p.insertClauses(op, is, sc)
+}
+
+// insertClauses plans what INSERT ... VALUES and INSERT ... SELECT share:
+// ON CONFLICT and RETURNING.
+func (p *planCtx) insertClauses(op *rewrite.Insert, is *pg_query.InsertStmt, sc *scope) (rewrite.Op, []Field, error) {
+	var err error
 	if is.OnConflictClause != nil {
-		if op.OnConflict, err = p.onConflict(t, is.OnConflictClause, sc); err != nil {
+		if op.OnConflict, err = p.onConflict(op.Table, is.OnConflictClause, sc); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -110,9 +115,7 @@ func (p *planCtx) insertSelect(is *pg_query.InsertStmt, t *catalog.Table, cols [
 	for i, f := range srcFields {
 		c := cols[i]
 		if c.Identity == "a" && is.Override != pg_query.OverridingKind_OVERRIDING_SYSTEM_VALUE {
-			return nil, nil, pgerr.New("428C9", "cannot insert a non-DEFAULT value into column %q", c.Name).
-				WithDetail("Column %q is an identity column defined as GENERATED ALWAYS.", c.Name).
-				WithHint("Use OVERRIDING SYSTEM VALUE to override.")
+			return nil, nil, errIdentityAlways(c)
 		}
 		var e rewrite.Expr = &rewrite.ColumnRef{Index: i, Name: f.Name, Typ: f.OID}
 		conv, err := coerce(e, c.Type, true)
@@ -122,19 +125,8 @@ func (p *planCtx) insertSelect(is *pg_query.InsertStmt, t *catalog.Table, cols [
 		}
 		row[c.Num-1] = typmodLimit(conv, c.Type, c.TypMod, false)
 	}
-	op := &rewrite.Insert{Table: t, Rows: [][]rewrite.Expr{row}, Source: src}
-	if is.OnConflictClause != nil { // Django's bulk_create(update_conflicts=True)
-		if op.OnConflict, err = p.onConflict(t, is.OnConflictClause, sc); err != nil {
-			return nil, nil, err
-		}
-	}
-	var fields []Field
-	if is.ReturningList != nil {
-		if op.Returning, fields, err = p.targets(is.ReturningList, sc); err != nil {
-			return nil, nil, err
-		}
-	}
-	return op, fields, nil
+	// Django's bulk_create(update_conflicts=True) adds ON CONFLICT.
+	return p.insertClauses(&rewrite.Insert{Table: t, Rows: [][]rewrite.Expr{row}, Source: src}, is, sc)
 }
 
 // onConflict plans ON CONFLICT [(key columns) | ON CONSTRAINT <t>_pkey]
@@ -479,4 +471,12 @@ func (p *planCtx) limit(n *pg_query.Node, what string) (rewrite.Expr, error) {
 		return nil, err
 	}
 	return coerce(e, sqltypes.Int8, true)
+}
+
+// errIdentityAlways is Postgres' error for a value given to a GENERATED
+// ALWAYS identity column without OVERRIDING SYSTEM VALUE.
+func errIdentityAlways(c *catalog.Column) error {
+	return pgerr.New("428C9", "cannot insert a non-DEFAULT value into column %q", c.Name).
+		WithDetail("Column %q is an identity column defined as GENERATED ALWAYS.", c.Name).
+		WithHint("Use OVERRIDING SYSTEM VALUE to override.")
 }

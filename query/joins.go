@@ -24,7 +24,7 @@ func (p *planner) joinItems(items []node, where *pg_query.Node, outer *scope) (n
 		}
 		return cur, where, nil
 	}
-	conjs := andArgs(where)
+	conjs := conjuncts(where)
 	type placed struct {
 		at     int  // the item after which the condition can run
 		single bool // it reads that item only
@@ -87,18 +87,6 @@ func (p *planner) joinItems(items []node, where *pg_query.Node, outer *scope) (n
 	return cur, andNode(rest), nil
 }
 
-// andArgs flattens a condition's top-level ANDs.
-func andArgs(n *pg_query.Node) []*pg_query.Node {
-	if b := n.GetBoolExpr(); b != nil && b.Boolop == pg_query.BoolExprType_AND_EXPR {
-		var out []*pg_query.Node
-		for _, a := range b.Args {
-			out = append(out, andArgs(a)...)
-		}
-		return out
-	}
-	return []*pg_query.Node{n}
-}
-
 func andNode(conds []*pg_query.Node) *pg_query.Node {
 	if len(conds) == 1 {
 		return conds[0]
@@ -113,21 +101,20 @@ func andNode(conds []*pg_query.Node) *pg_query.Node {
 func itemsUsed(n *pg_query.Node, items []node) (map[int]bool, bool) {
 	used := map[int]bool{}
 	ok := true
-	var walk func(m proto.Message)
-	walk = func(m proto.Message) {
-		if !ok || m == nil {
-			return
+	walkTree(n, func(m proto.Message) bool {
+		if !ok {
+			return false
 		}
 		switch v := m.(type) {
 		case *pg_query.SubLink, *pg_query.A_Star:
 			ok = false
-			return
+			return false
 		case *pg_query.ColumnRef:
 			var parts []string
 			for _, f := range v.Fields {
 				if f.GetString_() == nil {
 					ok = false
-					return
+					return false
 				}
 				parts = append(parts, f.GetString_().Sval)
 			}
@@ -141,7 +128,7 @@ func itemsUsed(n *pg_query.Node, items []node) (map[int]bool, bool) {
 					if c.name == name && (qual == "" && !c.merged || qual != "" && c.qual == qual) {
 						if found >= 0 && found != k {
 							ok = false // ambiguous: let WHERE report it
-							return
+							return false
 						}
 						found = k
 					}
@@ -150,23 +137,31 @@ func itemsUsed(n *pg_query.Node, items []node) (map[int]bool, bool) {
 			if found >= 0 {
 				used[found] = true
 			}
-			return
+			return false
 		}
-		m.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message().Interface())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				walk(v.Message().Interface())
-			}
-			return ok
-		})
-	}
-	walk(n)
+		return true
+	})
 	return used, ok
+}
+
+// walkTree visits m and, depth first, every message below it; visit
+// returns whether to look below the message it was given.
+func walkTree(m proto.Message, visit func(proto.Message) bool) {
+	if m == nil || !visit(m) {
+		return
+	}
+	m.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			l := v.List()
+			for i := 0; i < l.Len(); i++ {
+				walkTree(l.Get(i).Message().Interface(), visit)
+			}
+		case fd.Message() != nil && !fd.IsMap():
+			walkTree(v.Message().Interface(), visit)
+		}
+		return true
+	})
 }
 
 // filterNode keeps the rows of its input that pass cond (a WHERE condition

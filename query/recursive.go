@@ -2,7 +2,6 @@ package query
 
 import (
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
@@ -36,29 +35,12 @@ func (p *planner) recursiveCTE(sub *pg_query.SelectStmt, cte *pg_query.CommonTab
 // mentions reports whether a statement names relation name anywhere.
 func mentions(ss *pg_query.SelectStmt, name string) bool {
 	found := false
-	var walk func(m proto.Message)
-	walk = func(m proto.Message) {
-		if found || m == nil {
-			return
-		}
+	walkTree(ss, func(m proto.Message) bool {
 		if rv, ok := m.(*pg_query.RangeVar); ok && rv.Schemaname == "" && rv.Relname == name {
 			found = true
-			return
 		}
-		m.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message().Interface())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				walk(v.Message().Interface())
-			}
-			return !found
-		})
-	}
-	walk(ss)
+		return !found
+	})
 	return found
 }
 

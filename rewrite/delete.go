@@ -97,11 +97,7 @@ func deleteRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, s
 	}
 	markers := make([]Stmt, len(keys))
 	for i, key := range keys {
-		markers[i] = Stmt{
-			CQL:       fmt.Sprintf("UPDATE %s.%s USING TIMESTAMP ? SET tally_deleted = ? WHERE %s", quoteIdent(env.Keyspace), t.BaseTable(), keyWhere(t)),
-			Args:      append([]any{st.ts, st.ts}, cqlKey(t, key)...),
-			Timestamp: st.ts,
-		}
+		markers[i] = deleteMarker(env.Keyspace, t, key, st.ts)
 	}
 	if err := env.write(ctx, markers); err != nil {
 		return 0, fmt.Errorf("delete from %s: %w", t.Name, err)
@@ -130,4 +126,14 @@ func deleteRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any, s
 		}
 	}
 	return n, nil
+}
+
+// deleteMarker writes a row's delete marker, tally_deleted = ts, as a live
+// cell stamped ts.
+func deleteMarker(ks string, t *catalog.Table, key []any, ts int64) Stmt {
+	return Stmt{
+		CQL:       fmt.Sprintf("UPDATE %s.%s USING TIMESTAMP ? SET tally_deleted = ? WHERE %s", quoteIdent(ks), t.BaseTable(), keyWhere(t)),
+		Args:      append([]any{ts, ts}, cqlKey(t, key)...),
+		Timestamp: ts,
+	}
 }

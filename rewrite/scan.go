@@ -97,13 +97,7 @@ func ScanRows(ctx context.Context, env *Env, t *catalog.Table) ([][]any, error) 
 	if err != nil {
 		return nil, err
 	}
-	var out [][]any
-	for _, r := range states {
-		if r.live {
-			out = append(out, r.values)
-		}
-	}
-	return out, nil
+	return liveValues(states), nil
 }
 
 // scanParallel bounds the row reads a scan runs at once.
@@ -152,13 +146,7 @@ func ReadRows(ctx context.Context, env *Env, t *catalog.Table, keys [][]any) ([]
 	if err != nil {
 		return nil, err
 	}
-	var out [][]any
-	for _, r := range states {
-		if r.live {
-			out = append(out, r.values)
-		}
-	}
-	return out, nil
+	return liveValues(states), nil
 }
 
 // statementKeys returns the keys an UPDATE or DELETE names: its planned
@@ -178,4 +166,15 @@ func statementKeys(ctx context.Context, env *Env, t *catalog.Table, ev *Eval, ke
 			WithHint("Name the rows by their primary key.")
 	}
 	return all, nil
+}
+
+// liveValues keeps the values of the live rows.
+func liveValues(states []rowState) [][]any {
+	var out [][]any
+	for _, r := range states {
+		if r.live {
+			out = append(out, r.values)
+		}
+	}
+	return out
 }

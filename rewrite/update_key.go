@@ -95,11 +95,7 @@ func (op *UpdateKey) Execute(ctx context.Context, env *Env, params []any) (*Resu
 	}
 	var writes []Stmt
 	for i := range oldKeys {
-		writes = append(writes, Stmt{
-			CQL:       fmt.Sprintf("UPDATE %s.%s USING TIMESTAMP ? SET tally_deleted = ? WHERE %s", quoteIdent(env.Keyspace), t.BaseTable(), keyWhere(t)),
-			Args:      append([]any{st.ts, st.ts}, cqlKey(t, oldKeys[i])...),
-			Timestamp: st.ts,
-		})
+		writes = append(writes, deleteMarker(env.Keyspace, t, oldKeys[i], st.ts))
 	}
 	for _, row := range newRows {
 		writes = append(writes, insertCQL(env.Keyspace, t, row, st.ts+1)) // born after the old key's delete
